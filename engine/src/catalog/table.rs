@@ -1,0 +1,108 @@
+//! A table as the catalog knows it: columns, keys and the connector options that say where it lives.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use super::vars::Vars;
+use crate::error::{Result, SluiceError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub data_type: DataType,
+    pub nullable: bool,
+}
+
+/// Where a table was declared; error messages point there.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableOrigin {
+    Yaml(String),
+    Ddl { file: String, line: u64 },
+}
+
+impl std::fmt::Display for TableOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableOrigin::Yaml(path) => write!(f, "{path}"),
+            TableOrigin::Ddl { file, line } => write!(f, "{file}:{line}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub columns: Vec<ColumnDef>,
+    pub primary_key: Vec<String>,
+    /// Rows written here are rejects: the run summary counts them as rejected.
+    pub error_output: bool,
+    /// Connector options exactly as declared (`${..}` not yet expanded), including `connector`.
+    pub options: BTreeMap<String, String>,
+    pub origin: TableOrigin,
+}
+
+impl TableDef {
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(&c.name, c.data_type.clone(), c.nullable))
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    pub fn connector(&self) -> &str {
+        self.options.get("connector").map(String::as_str).unwrap_or("")
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Connector options with variables expanded.
+    pub fn resolved_options(&self, vars: &Vars) -> Result<BTreeMap<String, String>> {
+        self.options
+            .iter()
+            .map(|(k, v)| {
+                let value = vars.expand(v).map_err(|e| {
+                    SluiceError::Catalog(format!(
+                        "table '{}' (declared at {}), option '{k}': {e}",
+                        self.name, self.origin
+                    ))
+                })?;
+                Ok((k.clone(), value))
+            })
+            .collect()
+    }
+
+    /// Checks what every table must satisfy, whatever its connector.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |msg: String| {
+            Err(SluiceError::Catalog(format!(
+                "table '{}' (declared at {}): {msg}",
+                self.name, self.origin
+            )))
+        };
+        if self.columns.is_empty() {
+            return fail("it has no columns".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in &self.columns {
+            if !seen.insert(c.name.as_str()) {
+                return fail(format!("column '{}' is declared twice", c.name));
+            }
+        }
+        for k in &self.primary_key {
+            if self.column(k).is_none() {
+                return fail(format!("primary key column '{k}' is not a column of the table"));
+            }
+        }
+        if self.connector().is_empty() {
+            return fail("it has no 'connector' option (e.g. connector: file)".into());
+        }
+        Ok(())
+    }
+}

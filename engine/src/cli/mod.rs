@@ -1,0 +1,116 @@
+//! The `sluice` command line.
+
+mod catalog_cmd;
+mod explain;
+mod output;
+mod produce;
+mod query;
+mod run;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::catalog::{Catalog, DEFAULT_PROFILE, Vars};
+use crate::error::Result;
+
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about = "SQL-first stream and batch engine on Apache DataFusion")]
+pub struct Cli {
+    /// Catalog directory (table YAML files and profiles/).
+    #[arg(long, global = true, env = "SLUICE_CATALOG", default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Environment profile: `local` (files only) or `stack` (MySQL, Redis, Kafka).
+    #[arg(long, global = true, env = "SLUICE_PROFILE", default_value = DEFAULT_PROFILE)]
+    pub profile: String,
+    /// Set a variable used by the catalog and job files, e.g. --set warehouse=/data/wh
+    #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
+    pub set: Vec<String>,
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Mode {
+    /// Read bounded inputs to their end, then stop.
+    #[default]
+    Batch,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a job file (.sql).
+    Run {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Mode::Batch)]
+        mode: Mode,
+        /// Do not draw the progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Run one SQL query against the catalog and print the rows.
+    Query {
+        sql: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List or describe catalog tables.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
+    /// Show how a job file is planned.
+    Explain {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Mode::Batch)]
+        mode: Mode,
+    },
+    /// Write imooc access-log lines (the built-in generator or the test lines).
+    Produce(produce::ProduceArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// Every table with its connector.
+    List,
+    /// Columns, keys and options of one table.
+    Describe { table: String },
+}
+
+impl Cli {
+    pub fn vars(&self) -> Result<Vars> {
+        let mut overrides = BTreeMap::new();
+        for s in &self.set {
+            let (k, v) = Vars::parse_assignment(s)?;
+            overrides.insert(k, v);
+        }
+        Ok(Vars::new(overrides))
+    }
+
+    pub fn load_catalog(&self) -> Result<Catalog> {
+        Catalog::load(&self.catalog, &self.profile, self.vars()?)
+    }
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
+    match &cli.command {
+        Command::Run { file, no_progress, .. } => run::run(&cli, file, !no_progress).await,
+        Command::Query { sql, format } => query::query(&cli, sql, *format).await,
+        Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
+        Command::Explain { file, .. } => explain::explain(&cli, file).await,
+        Command::Produce(args) => produce::produce(args),
+    }
+}

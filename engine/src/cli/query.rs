@@ -1,0 +1,28 @@
+//! `sluice query "<SQL>"`
+
+use super::output::print_batches;
+use super::{Cli, Format};
+use crate::exec::ExecMode;
+use crate::plan::Session;
+use crate::plan::job::plan_error;
+use crate::sql::{Script, StatementKind};
+
+pub async fn query(cli: &Cli, sql: &str, format: Format) -> anyhow::Result<i32> {
+    let catalog = cli.load_catalog()?;
+    let script = Script::parse("<query>", sql)?;
+    let session = Session::new(catalog, ExecMode::Batch)?;
+    let mut stdout = std::io::stdout().lock();
+    for stmt in &script.statements {
+        if stmt.kind == StatementKind::Insert {
+            anyhow::bail!("<query>:{}: use `sluice run` for INSERT statements", stmt.start);
+        }
+        let df = session
+            .ctx
+            .sql(&stmt.padded)
+            .await
+            .map_err(|e| plan_error(&session, &script, stmt, e))?;
+        let batches = df.collect().await.map_err(|e| plan_error(&session, &script, stmt, e))?;
+        print_batches(&batches, format, &mut stdout)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,46 @@
+//! `sluice run <job.sql>`
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::Cli;
+use super::output::print_batches;
+use crate::exec::batch;
+use crate::exec::progress::summary_line;
+use crate::exec::ExecMode;
+use crate::plan::{Session, plan_job};
+use crate::sql::Script;
+
+/// Reads a job file and expands `${..}` variables in it.
+pub fn load_script(cli: &Cli, file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Result<Script> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading job file {}", file.display()))?;
+    let text = if text.contains("${") {
+        catalog.vars.expand(&text).with_context(|| format!("{}", file.display()))?
+    } else {
+        text
+    };
+    let _ = cli;
+    Ok(Script::parse(&file.display().to_string(), &text)?)
+}
+
+pub async fn run(cli: &Cli, file: &Path, progress: bool) -> anyhow::Result<i32> {
+    let catalog = cli.load_catalog()?;
+    let script = load_script(cli, file, &catalog)?;
+    let session = Session::new(catalog, ExecMode::Batch)?;
+    let job = plan_job(&session, script).await?;
+    tracing::info!(
+        statements = job.statements.len(),
+        shared = job.shared.len(),
+        "planned {}",
+        file.display()
+    );
+    let report = batch::run(&session, job, progress).await?;
+    let mut stdout = std::io::stdout().lock();
+    for rows in report.printed.iter().filter(|r| !r.is_empty()) {
+        print_batches(rows, super::Format::Table, &mut stdout)?;
+    }
+    use std::io::Write;
+    writeln!(stdout, "{}", summary_line(&report.metrics, report.started))?;
+    Ok(0)
+}

@@ -1,0 +1,338 @@
+//! The `file` connector: local files as a source (lines, csv, json, parquet; a path, a
+//! directory or a glob) and as a sink (parquet, csv, json, lines; optionally Hive-partitioned).
+
+mod lines;
+mod sink;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::streaming::PartitionStream;
+
+pub use lines::{FileRange, plan_ranges, read_range};
+pub use sink::FileSink;
+
+use super::{ConnectorEnv, Options};
+use crate::catalog::TableDef;
+use crate::error::SluiceError;
+use crate::exec::metrics::{JobMetrics, SourceMetrics};
+
+const OPTIONS: &[&str] = &["path", "format", "partition_by", "csv.header", "csv.delimiter"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Lines,
+    Csv,
+    Json,
+    Parquet,
+}
+
+impl FileFormat {
+    pub fn extension(&self) -> &'static str {
+        match self {
+            FileFormat::Lines => "log",
+            FileFormat::Csv => "csv",
+            FileFormat::Json => "json",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct FileTable {
+    name: String,
+    path: String,
+    format: FileFormat,
+    schema: SchemaRef,
+    partition_by: Vec<String>,
+    csv_header: bool,
+    csv_delimiter: u8,
+    error_output: bool,
+    metrics: Arc<JobMetrics>,
+}
+
+impl FileTable {
+    pub fn try_new(
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> crate::error::Result<Self> {
+        let opts = Options::new(&def.name, options, OPTIONS)?;
+        let path = opts.required("path")?.to_string();
+        let format = match opts.choice("format", &["lines", "csv", "json", "parquet"], "parquet")? {
+            "lines" => FileFormat::Lines,
+            "csv" => FileFormat::Csv,
+            "json" => FileFormat::Json,
+            _ => FileFormat::Parquet,
+        };
+        let partition_by = opts.list("partition_by");
+        for p in &partition_by {
+            if def.column(p).is_none() {
+                return Err(SluiceError::connector(
+                    &def.name,
+                    format!("partition_by column '{p}' is not a column of the table"),
+                ));
+            }
+        }
+        if partition_by.len() == def.columns.len() {
+            return Err(SluiceError::connector(&def.name, "partition_by names every column; keep at least one data column"));
+        }
+        if format == FileFormat::Lines && (def.columns.len() != 1 || def.columns[0].data_type != DataType::Utf8) {
+            return Err(SluiceError::connector(
+                &def.name,
+                "format 'lines' gives exactly one STRING column (e.g. `line STRING`)",
+            ));
+        }
+        if format == FileFormat::Lines && !partition_by.is_empty() {
+            return Err(SluiceError::connector(&def.name, "format 'lines' cannot be partitioned"));
+        }
+        let delimiter = opts.get("csv.delimiter").unwrap_or(",");
+        let csv_delimiter = match delimiter.as_bytes() {
+            [b] => *b,
+            b"\\t" => b'\t',
+            _ => {
+                return Err(SluiceError::connector(
+                    &def.name,
+                    format!("csv.delimiter '{delimiter}' must be a single byte"),
+                ));
+            }
+        };
+        Ok(FileTable {
+            name: def.name.clone(),
+            path,
+            format,
+            schema: def.schema(),
+            partition_by,
+            csv_header: opts.parse_or("csv.header", true)?,
+            csv_delimiter,
+            error_output: def.error_output,
+            metrics: Arc::clone(&env.metrics),
+        })
+    }
+
+    fn partition_indices(&self) -> Vec<usize> {
+        self.partition_by
+            .iter()
+            .filter_map(|p| self.schema.index_of(p).ok())
+            .collect()
+    }
+
+    /// Columns stored inside the files (all but the partition columns), in declared order.
+    fn file_schema(&self) -> SchemaRef {
+        let parts = self.partition_indices();
+        Arc::new(Schema::new(
+            self.schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !parts.contains(i))
+                .map(|(_, f)| f.as_ref().clone())
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// Files matching `path`: a file, every file of a directory, or a glob; sorted.
+    fn matched_files(&self) -> Result<Vec<(PathBuf, u64)>> {
+        let p = Path::new(&self.path);
+        let paths: Vec<PathBuf> = if p.is_dir() {
+            walk_files(p)
+        } else if p.is_file() {
+            vec![p.to_path_buf()]
+        } else {
+            glob::glob(&self.path)
+                .map_err(|e| self.error(format!("bad glob '{}': {e}", self.path)))?
+                .filter_map(|r| r.ok())
+                .filter(|p| p.is_file())
+                .collect()
+        };
+        if paths.is_empty() {
+            return Err(self.error(format!("no input: nothing matches path '{}'", self.path)));
+        }
+        let mut files = paths
+            .into_iter()
+            .map(|p| {
+                let len = std::fs::metadata(&p).map(|m| m.len()).map_err(|e| self.error(format!("{}: {e}", p.display())))?;
+                Ok((p, len))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        files.sort();
+        Ok(files)
+    }
+
+    fn error(&self, msg: String) -> DataFusionError {
+        SluiceError::connector(&self.name, msg).into()
+    }
+
+    fn lines_scan(&self, state: &dyn Session) -> Result<StreamingTable> {
+        let files = self.matched_files()?;
+        let total: u64 = files.iter().map(|f| f.1).sum();
+        let metrics: Arc<SourceMetrics> = self.metrics.source(&self.name);
+        metrics.total_bytes.fetch_add(total, Ordering::Relaxed);
+        let partitions = plan_ranges(&files, state.config().target_partitions())
+            .into_iter()
+            .map(|ranges| {
+                Arc::new(lines::LinesPartition {
+                    schema: Arc::clone(&self.schema),
+                    ranges,
+                    metrics: Arc::clone(&metrics),
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect();
+        StreamingTable::try_new(Arc::clone(&self.schema), partitions)
+    }
+
+    fn listing_table(&self) -> Result<ListingTable> {
+        let p = Path::new(&self.path);
+        let has_glob = self.path.contains(['*', '?', '[']);
+        if !has_glob && !p.exists() {
+            return Err(self.error(format!(
+                "no data at '{}' yet: run the job that writes this table first",
+                self.path
+            )));
+        }
+        let mut url = self.path.clone();
+        if p.is_dir() && !url.ends_with('/') {
+            url.push('/');
+        }
+        let url = ListingTableUrl::parse(&url)?;
+        let (format, ext): (Arc<dyn datafusion::datasource::file_format::FileFormat>, &str) = match self.format {
+            FileFormat::Parquet => (Arc::new(ParquetFormat::default()), ".parquet"),
+            FileFormat::Csv => (
+                Arc::new(CsvFormat::default().with_has_header(self.csv_header).with_delimiter(self.csv_delimiter)),
+                ".csv",
+            ),
+            FileFormat::Json | FileFormat::Lines => (Arc::new(JsonFormat::default()), ".json"),
+        };
+        let ext = if has_glob || p.is_file() { "" } else { ext };
+        let partition_cols = self
+            .partition_by
+            .iter()
+            .filter_map(|c| self.schema.field_with_name(c).ok())
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
+        let options = ListingOptions::new(format)
+            .with_file_extension(ext)
+            .with_table_partition_cols(partition_cols);
+        let config = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .with_schema(self.file_schema());
+        ListingTable::try_new(config)
+    }
+
+    /// Maps a projection over the declared columns to one over the listing table's
+    /// columns (file columns first, then partition columns).
+    fn to_listing_projection(&self, projection: Option<&Vec<usize>>) -> Vec<usize> {
+        let parts = self.partition_indices();
+        let n_file = self.schema.fields().len() - parts.len();
+        let map = |i: usize| match parts.iter().position(|&p| p == i) {
+            Some(k) => n_file + k,
+            None => i - parts.iter().filter(|&&p| p < i).count(),
+        };
+        match projection {
+            Some(p) => p.iter().map(|&i| map(i)).collect(),
+            None => (0..self.schema.fields().len()).map(map).collect(),
+        }
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for entry in rd.flatten() {
+            let p = entry.path();
+            // Hidden entries are staging directories and editor files, never data.
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl TableProvider for FileTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if self.format == FileFormat::Lines {
+            return self.lines_scan(state)?.scan(state, projection, filters, limit).await;
+        }
+        let listing = self.listing_table()?;
+        let projection = self.to_listing_projection(projection);
+        listing.scan(state, Some(&projection), filters, limit).await
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        // Filters on partition columns prune directories; everything else is re-checked above us.
+        Ok(filters
+            .iter()
+            .map(|f| {
+                let cols = f.column_refs();
+                if !cols.is_empty() && cols.iter().all(|c| self.partition_by.contains(&c.name)) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append && insert_op != InsertOp::Overwrite {
+            return Err(self.error(format!("{insert_op} is not supported by the file connector")));
+        }
+        let sink = FileSink {
+            table: self.name.clone(),
+            dir: PathBuf::from(&self.path),
+            format: self.format,
+            schema: Arc::clone(&self.schema),
+            partition_cols: self.partition_indices(),
+            file_schema: self.file_schema(),
+            csv_header: self.csv_header,
+            metrics: self.metrics.sink(&self.name, self.error_output),
+        };
+        if self.path.contains(['*', '?', '[']) {
+            return Err(self.error(format!("cannot write to a glob path '{}': give a directory", self.path)));
+        }
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+}

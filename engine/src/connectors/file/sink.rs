@@ -1,0 +1,275 @@
+//! Writes a table's rows as files, Hive-partitioned (`day=20161110/part-….parquet`) when the
+//! table has `partition_by`.
+//!
+//! A batch run replaces what it writes, like Spark's `partitionBy(..).mode(Overwrite)` with
+//! dynamic partition overwrite: files go to a staging directory first and each partition
+//! directory written is swapped in when the write succeeds, so a rerun never duplicates rows
+//! and a failed run leaves the previous data in place. (DataFusion's own listing-table insert
+//! only appends, hence our own sink.)
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
+use datafusion::arrow::compute::{cast, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::datasource::sink::DataSink;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
+use futures::StreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::FileFormat;
+use crate::exec::metrics::SinkMetrics;
+
+/// Hive's name for a NULL partition value.
+pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+#[derive(Debug)]
+pub struct FileSink {
+    pub table: String,
+    pub dir: PathBuf,
+    pub format: FileFormat,
+    /// The table's full schema (what INSERT produces).
+    pub schema: SchemaRef,
+    /// Indices of partition columns in `schema`.
+    pub partition_cols: Vec<usize>,
+    /// Schema of the files: `schema` without the partition columns.
+    pub file_schema: SchemaRef,
+    pub csv_header: bool,
+    pub metrics: Arc<SinkMetrics>,
+}
+
+impl DisplayAs for FileSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileSink: table={} format={:?} dir={}", self.table, self.format, self.dir.display())
+    }
+}
+
+#[async_trait]
+impl DataSink for FileSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    async fn write_all(&self, mut data: SendableRecordBatchStream, _ctx: &Arc<TaskContext>) -> Result<u64> {
+        let staging = staging_dir(&self.dir);
+        let result = async {
+            let mut writers: HashMap<String, PartWriter> = HashMap::new();
+            let mut rows = 0u64;
+            while let Some(batch) = data.next().await {
+                let batch = batch?;
+                if batch.num_rows() == 0 {
+                    continue;
+                }
+                for (part, sub) in self.split(&batch)? {
+                    let writer = match writers.get_mut(&part) {
+                        Some(w) => w,
+                        None => {
+                            let w = self.open_writer(&staging.join(&part), writers.len())?;
+                            writers.entry(part).or_insert(w)
+                        }
+                    };
+                    writer.write(&sub)?;
+                }
+                rows += batch.num_rows() as u64;
+                self.metrics.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+            }
+            if writers.is_empty() && self.partition_cols.is_empty() {
+                // An empty unpartitioned result still replaces the table: with an empty file.
+                let w = self.open_writer(&staging, 0)?;
+                writers.insert(String::new(), w);
+            }
+            let parts: Vec<String> = writers.keys().cloned().collect();
+            for (_, w) in writers {
+                w.close()?;
+            }
+            self.commit(&staging, &parts)?;
+            Ok(rows)
+        }
+        .await;
+        if staging.exists() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
+    }
+}
+
+impl FileSink {
+    /// Splits a batch by partition values: (relative dir like `day=20161110`, rows without
+    /// the partition columns).
+    fn split(&self, batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>> {
+        let data_cols: Vec<usize> = (0..batch.num_columns()).filter(|i| !self.partition_cols.contains(i)).collect();
+        let data = batch.project(&data_cols)?;
+        let data = RecordBatch::try_new(Arc::clone(&self.file_schema), data.columns().to_vec())?;
+        if self.partition_cols.is_empty() {
+            return Ok(vec![(String::new(), data)]);
+        }
+        let keys: Vec<ArrayRef> = self
+            .partition_cols
+            .iter()
+            .map(|&i| cast(batch.column(i), &DataType::Utf8))
+            .collect::<std::result::Result<_, _>>()?;
+        let keys: Vec<&StringArray> = keys
+            .iter()
+            .map(|k| {
+                k.as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| DataFusionError::Internal("partition key cast to Utf8 failed".into()))
+            })
+            .collect::<Result<_>>()?;
+        let path_of = |row: usize| -> Result<String> {
+            let mut parts = Vec::with_capacity(keys.len());
+            for (k, &col) in keys.iter().zip(&self.partition_cols) {
+                let name = self.schema.field(col).name();
+                let value = if k.is_null(row) { NULL_PARTITION } else { k.value(row) };
+                check_partition_value(name, value)?;
+                parts.push(format!("{name}={value}"));
+            }
+            Ok(parts.join("/"))
+        };
+        // Fast path: the usual batch holds one day.
+        let first = path_of(0)?;
+        let mut groups: Vec<(String, Vec<u32>)> = vec![];
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for row in 0..batch.num_rows() {
+            let p = if row == 0 { first.clone() } else { path_of(row)? };
+            let slot = *index.entry(p.clone()).or_insert_with(|| {
+                groups.push((p, Vec::new()));
+                groups.len() - 1
+            });
+            groups[slot].1.push(row as u32);
+        }
+        if groups.len() == 1 {
+            return Ok(vec![(first, data)]);
+        }
+        groups
+            .into_iter()
+            .map(|(p, rows)| Ok((p, take_record_batch(&data, &UInt32Array::from(rows))?)))
+            .collect()
+    }
+
+    fn open_writer(&self, dir: &Path, n: usize) -> Result<PartWriter> {
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let path = dir.join(format!("part-{n:05}.{}", self.format.extension()));
+        let file = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io_err(&path, e))?);
+        Ok(match self.format {
+            FileFormat::Parquet => {
+                let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+                PartWriter::Parquet(Box::new(ArrowWriter::try_new(file, Arc::clone(&self.file_schema), Some(props))?))
+            }
+            FileFormat::Csv => PartWriter::Csv(
+                datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(self.csv_header)
+                    .build(file),
+            ),
+            FileFormat::Json => PartWriter::Json(datafusion::arrow::json::LineDelimitedWriter::new(file)),
+            FileFormat::Lines => PartWriter::Lines(file),
+        })
+    }
+
+    /// Moves each written partition (or the whole table, when unpartitioned) into place.
+    fn commit(&self, staging: &Path, parts: &[String]) -> Result<()> {
+        if self.partition_cols.is_empty() {
+            if self.dir.exists() {
+                std::fs::remove_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
+            }
+            if let Some(parent) = self.dir.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+            }
+            return std::fs::rename(staging, &self.dir).map_err(|e| io_err(&self.dir, e));
+        }
+        for part in parts {
+            let target = self.dir.join(part);
+            if target.exists() {
+                std::fs::remove_dir_all(&target).map_err(|e| io_err(&target, e))?;
+            }
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+            }
+            std::fs::rename(staging.join(part), &target).map_err(|e| io_err(&target, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("{}: {e}", path.display()))
+}
+
+/// A sibling of the table directory, so the final rename stays on one filesystem and
+/// readers of the table never see half-written files.
+fn staging_dir(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "table".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    dir.with_file_name(format!(".{name}.staging-{}-{nanos}", std::process::id()))
+}
+
+fn check_partition_value(column: &str, value: &str) -> Result<()> {
+    if value.is_empty() || value == "." || value == ".." || value.contains(['/', '\\', '\0']) {
+        return Err(DataFusionError::Execution(format!(
+            "partition column '{column}' has the value '{value}', which cannot be a directory name"
+        )));
+    }
+    Ok(())
+}
+
+enum PartWriter {
+    Parquet(Box<ArrowWriter<BufWriter<File>>>),
+    Csv(datafusion::arrow::csv::Writer<BufWriter<File>>),
+    Json(datafusion::arrow::json::LineDelimitedWriter<BufWriter<File>>),
+    /// One string column, written as raw lines (the table was checked to have exactly that).
+    Lines(BufWriter<File>),
+}
+
+impl PartWriter {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        match self {
+            PartWriter::Parquet(w) => w.write(batch)?,
+            PartWriter::Csv(w) => w.write(batch)?,
+            PartWriter::Json(w) => w.write(batch)?,
+            PartWriter::Lines(w) => {
+                use std::io::Write;
+                let col = cast(batch.column(0), &DataType::Utf8)?;
+                let lines = col
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| DataFusionError::Internal("lines column cast to Utf8 failed".into()))?;
+                for line in lines.iter().flatten() {
+                    w.write_all(line.as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close(self) -> Result<()> {
+        use std::io::Write;
+        match self {
+            PartWriter::Parquet(w) => {
+                w.close()?;
+            }
+            PartWriter::Csv(w) => {
+                w.into_inner().flush()?;
+            }
+            PartWriter::Json(mut w) => {
+                w.finish()?;
+                w.into_inner().flush()?;
+            }
+            PartWriter::Lines(mut w) => w.flush()?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,53 @@
+//! Connectors: where tables live. One folder or file per system; each turns a catalog
+//! table into a DataFusion `TableProvider` that can be scanned (source) and/or inserted
+//! into (sink).
+
+pub mod file;
+pub mod mysql;
+mod options;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+
+pub use options::Options;
+
+use crate::catalog::TableDef;
+use crate::error::{Result, SluiceError};
+use crate::exec::metrics::JobMetrics;
+use crate::exec::ExecMode;
+
+/// What connectors get from the running job.
+#[derive(Debug, Clone)]
+pub struct ConnectorEnv {
+    pub metrics: Arc<JobMetrics>,
+    pub mode: ExecMode,
+}
+
+impl ConnectorEnv {
+    pub fn new(mode: ExecMode) -> Self {
+        ConnectorEnv {
+            metrics: Arc::new(JobMetrics::default()),
+            mode,
+        }
+    }
+}
+
+pub const CONNECTORS: &[&str] = &["file", "mysql"];
+
+/// Builds the provider for a catalog table; `options` are already interpolated.
+pub fn build_table(
+    def: &TableDef,
+    options: BTreeMap<String, String>,
+    env: &ConnectorEnv,
+) -> Result<Arc<dyn TableProvider>> {
+    match def.connector() {
+        "file" => file::FileTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
+        "mysql" => mysql::MySqlTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
+        other => Err(SluiceError::connector(
+            &def.name,
+            format!("unknown connector '{other}'; available: {}", CONNECTORS.join(", ")),
+        )),
+    }
+}

@@ -1,0 +1,187 @@
+//! The `mysql` connector (MariaDB works too): a sink doing batched
+//! `INSERT … ON DUPLICATE KEY UPDATE` on the table's primary key, so re-running a job
+//! never duplicates rows; and a scannable table for ad-hoc queries.
+
+mod schema;
+mod sink;
+mod values;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Opts, OptsBuilder, Pool};
+
+pub use sink::MySqlSink;
+
+use super::{ConnectorEnv, Options};
+use crate::catalog::TableDef;
+use crate::error::SluiceError;
+use crate::exec::metrics::JobMetrics;
+
+const OPTIONS: &[&str] = &["url", "table", "batch_size", "create_table"];
+
+/// What the source and the sink share: where the table is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct MySqlTarget {
+    /// Catalog table name, for messages.
+    pub name: String,
+    pub opts: Opts,
+    /// Table name in MySQL.
+    pub table: String,
+    pub schema: SchemaRef,
+    pub primary_key: Vec<String>,
+}
+
+impl MySqlTarget {
+    /// `host:port/db`, never the password.
+    pub fn display_url(&self) -> String {
+        format!(
+            "mysql://{}:{}/{}",
+            self.opts.ip_or_hostname(),
+            self.opts.tcp_port(),
+            self.opts.db_name().unwrap_or("")
+        )
+    }
+
+    pub fn error(&self, what: &str, e: impl std::fmt::Display) -> DataFusionError {
+        SluiceError::connector(&self.name, format!("{what} ({}.{}): {e}", self.display_url(), self.table)).into()
+    }
+
+    pub fn database(&self) -> Option<&str> {
+        self.opts.db_name()
+    }
+
+    /// A pool on the table's database, creating the database first if it is missing.
+    pub async fn connect(&self, create_database: bool) -> Result<Pool> {
+        if create_database && let Some(db) = self.database() {
+            let server = Pool::new(OptsBuilder::from_opts(self.opts.clone()).db_name(None::<String>));
+            let created = async {
+                let mut conn = server.get_conn().await?;
+                conn.query_drop(format!(
+                    "CREATE DATABASE IF NOT EXISTS {} CHARACTER SET utf8mb4",
+                    schema::quote_ident(db)
+                ))
+                .await
+            }
+            .await;
+            let _ = server.disconnect().await;
+            created.map_err(|e| self.error("connecting to create the database", e))?;
+        }
+        Ok(Pool::new(self.opts.clone()))
+    }
+}
+
+#[derive(Debug)]
+pub struct MySqlTable {
+    target: MySqlTarget,
+    batch_size: usize,
+    create_table: bool,
+    error_output: bool,
+    metrics: Arc<JobMetrics>,
+}
+
+impl MySqlTable {
+    pub fn try_new(
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> crate::error::Result<Self> {
+        let opts = Options::new(&def.name, options, OPTIONS)?;
+        let url = opts.required("url")?;
+        let parsed = Opts::from_url(url).map_err(|e| {
+            SluiceError::connector(&def.name, format!("bad url (expected mysql://user[:password]@host:port/database): {e}"))
+        })?;
+        let batch_size: usize = opts.parse_or("batch_size", 1000)?;
+        if batch_size == 0 {
+            return Err(SluiceError::connector(&def.name, "batch_size must be at least 1"));
+        }
+        Ok(MySqlTable {
+            target: MySqlTarget {
+                name: def.name.clone(),
+                opts: parsed,
+                table: opts.get("table").unwrap_or(&def.name).to_string(),
+                schema: def.schema(),
+                primary_key: def.primary_key.clone(),
+            },
+            batch_size,
+            create_table: opts.parse_or("create_table", true)?,
+            error_output: def.error_output,
+            metrics: Arc::clone(&env.metrics),
+        })
+    }
+
+    async fn read_all(&self, projection: Option<&Vec<usize>>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let t = &self.target;
+        let schema = match projection {
+            Some(p) => Arc::new(t.schema.project(p)?),
+            None => Arc::clone(&t.schema),
+        };
+        let columns: Vec<String> = schema.fields().iter().map(|f| schema::quote_ident(f.name())).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            if columns.is_empty() { "1".to_string() } else { columns.join(", ") },
+            schema::quote_ident(&t.table)
+        );
+        let pool = t.connect(false).await?;
+        let rows = async {
+            let mut conn = pool.get_conn().await?;
+            conn.query::<mysql_async::Row, _>(sql).await
+        }
+        .await;
+        let _ = pool.disconnect().await;
+        let rows = rows.map_err(|e| t.error("reading", e))?;
+        let batch = values::rows_to_batch(&schema, rows).map_err(|e| t.error("converting rows", e))?;
+        Ok((schema, vec![batch]))
+    }
+}
+
+#[async_trait]
+impl TableProvider for MySqlTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.target.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let (schema, batches) = self.read_all(projection).await?;
+        Ok(MemorySourceConfig::try_new_exec(&[batches], schema, None)?)
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return Err(self.target.error("insert", format!("{insert_op} is not supported; the sink upserts on the primary key")));
+        }
+        let sink = MySqlSink::new(
+            self.target.clone(),
+            self.batch_size,
+            self.create_table,
+            self.metrics.sink(&self.target.name, self.error_output),
+        );
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+}

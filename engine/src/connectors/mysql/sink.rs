@@ -1,0 +1,102 @@
+//! Batched upserts into MySQL. Values are always bound as parameters, never spliced into SQL.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::sink::DataSink;
+use datafusion::error::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
+use futures::StreamExt;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Params};
+
+use super::MySqlTarget;
+use super::schema::{create_table_sql, upsert_sql};
+use super::values::{bindable_columns, params};
+use crate::exec::metrics::SinkMetrics;
+
+/// MySQL allows at most 65,535 placeholders in one statement.
+const MAX_PLACEHOLDERS: usize = 65_535;
+
+#[derive(Debug)]
+pub struct MySqlSink {
+    target: MySqlTarget,
+    batch_size: usize,
+    create_table: bool,
+    metrics: Arc<SinkMetrics>,
+}
+
+impl MySqlSink {
+    pub fn new(target: MySqlTarget, batch_size: usize, create_table: bool, metrics: Arc<SinkMetrics>) -> Self {
+        MySqlSink {
+            target,
+            batch_size,
+            create_table,
+            metrics,
+        }
+    }
+
+    async fn prepare(&self, conn: &mut Conn) -> Result<()> {
+        if self.create_table {
+            let ddl = create_table_sql(&self.target.table, &self.target.schema, &self.target.primary_key)
+                .map_err(|e| self.target.error("creating the table", e))?;
+            conn.query_drop(ddl).await.map_err(|e| self.target.error("creating the table", e))?;
+        }
+        Ok(())
+    }
+
+    async fn write(&self, conn: &mut Conn, mut data: SendableRecordBatchStream) -> Result<u64> {
+        let t = &self.target;
+        let n_cols = t.schema.fields().len().max(1);
+        let rows_per_statement = self.batch_size.min(MAX_PLACEHOLDERS / n_cols).max(1);
+        let mut written = 0u64;
+        while let Some(batch) = data.next().await {
+            let batch = batch?;
+            let columns = bindable_columns(&batch)?;
+            let mut start = 0;
+            while start < batch.num_rows() {
+                let end = (start + rows_per_statement).min(batch.num_rows());
+                let sql = upsert_sql(&t.table, &t.schema, &t.primary_key, end - start);
+                let values = params(&columns, start..end)?;
+                conn.exec_drop(sql, Params::Positional(values))
+                    .await
+                    .map_err(|e| t.error("upserting rows", e))?;
+                self.metrics.rows.fetch_add((end - start) as u64, Ordering::Relaxed);
+                written += (end - start) as u64;
+                start = end;
+            }
+        }
+        Ok(written)
+    }
+}
+
+impl DisplayAs for MySqlSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MySqlSink: table={} at {} (upsert on {:?})", self.target.table, self.target.display_url(), self.target.primary_key)
+    }
+}
+
+#[async_trait]
+impl DataSink for MySqlSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.target.schema
+    }
+
+    async fn write_all(&self, data: SendableRecordBatchStream, _ctx: &Arc<TaskContext>) -> Result<u64> {
+        if self.target.primary_key.is_empty() {
+            tracing::warn!(table = %self.target.name, "no primary key declared: rows are appended, a rerun duplicates them");
+        }
+        let pool = self.target.connect(self.create_table).await?;
+        let result = async {
+            let mut conn = pool.get_conn().await.map_err(|e| self.target.error("connecting", e))?;
+            self.prepare(&mut conn).await?;
+            self.write(&mut conn, data).await
+        }
+        .await;
+        let _ = pool.disconnect().await;
+        result
+    }
+}

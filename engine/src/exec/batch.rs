@@ -1,0 +1,99 @@
+//! Runs a planned job over bounded inputs: every shared relation's producer and every
+//! statement run concurrently; the first failure stops the job.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::error::DataFusionError;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use tokio::task::JoinSet;
+
+use super::metrics::MetricsSnapshot;
+use super::progress::Progress;
+use crate::error::{Result, SluiceError};
+use crate::plan::job::{JobPlan, Output};
+use crate::plan::session::Session;
+
+/// What a finished run reports.
+#[derive(Debug)]
+pub struct RunReport {
+    pub metrics: MetricsSnapshot,
+    /// Rows of the job's bare SELECTs, in statement order.
+    pub printed: Vec<Vec<RecordBatch>>,
+    pub started: Instant,
+}
+
+enum Done {
+    Producer,
+    Statement(usize, Vec<RecordBatch>),
+}
+
+pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result<RunReport> {
+    let started = Instant::now();
+    let progress = Progress::start(Arc::clone(&session.env.metrics), show_progress);
+    let task_ctx = session.ctx.task_ctx();
+    let mut tasks: JoinSet<std::result::Result<Done, (Option<usize>, DataFusionError)>> = JoinSet::new();
+    let mut executed: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
+
+    for shared in &job.shared {
+        let table = Arc::clone(&shared.table);
+        let plan = Arc::clone(&shared.plan);
+        executed.push(Arc::clone(&plan));
+        let ctx = Arc::clone(&task_ctx);
+        tasks.spawn(async move { table.drive(plan, ctx).await.map(|_| Done::Producer).map_err(|e| (None, e)) });
+    }
+    for (i, stmt) in job.statements.iter().enumerate() {
+        let plan = Arc::clone(&stmt.plan);
+        executed.push(Arc::clone(&plan));
+        let ctx = Arc::clone(&task_ctx);
+        tasks.spawn(async move { collect(plan, ctx).await.map(|b| Done::Statement(i, b)).map_err(|e| (Some(i), e)) });
+    }
+
+    let mut printed = vec![Vec::new(); job.statements.len()];
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.map_err(|e| SluiceError::Catalog(format!("a job task failed: {e}")))?;
+        match outcome {
+            Ok(Done::Producer) => {}
+            Ok(Done::Statement(i, batches)) => {
+                if job.statements[i].output == Output::Print {
+                    printed[i] = batches;
+                }
+            }
+            Err((which, e)) => {
+                tasks.abort_all();
+                drop(progress);
+                let at = match which {
+                    Some(i) => {
+                        let s = &job.statements[i].statement;
+                        format!("{}:{}", job.script.file, s.start)
+                    }
+                    None => job.script.file.clone(),
+                };
+                return Err(SluiceError::Catalog(format!(
+                    "{at}: the statement failed: {}",
+                    crate::sql::diagnostics::clean_message(&e)
+                )));
+            }
+        }
+    }
+    drop(progress);
+    let mut metrics = session.env.metrics.snapshot();
+    metrics.rows_read += executed.iter().map(|p| rows_from_file_scans(p.as_ref())).sum::<u64>();
+    Ok(RunReport {
+        metrics,
+        printed,
+        started,
+    })
+}
+
+/// Rows produced by DataFusion's own scans (Parquet, CSV, JSON, memory) in an executed plan;
+/// our line reader counts its rows itself.
+fn rows_from_file_scans(plan: &dyn ExecutionPlan) -> u64 {
+    let own = if plan.children().is_empty() && plan.name() == "DataSourceExec" {
+        plan.metrics().and_then(|m| m.output_rows()).unwrap_or(0) as u64
+    } else {
+        0
+    };
+    own + plan.children().iter().map(|c| rows_from_file_scans(c.as_ref())).sum::<u64>()
+}

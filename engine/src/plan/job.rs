@@ -1,0 +1,301 @@
+//! Plans a job file: DDL goes to the catalog, views are registered, and every INSERT (and
+//! bare SELECT) becomes a physical plan. A view read by several INSERTs is computed once and
+//! fanned out to its readers (see `exec::fanout`), so `clean.sql` parses each line once
+//! although its good rows and its rejects go to two tables.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::source_as_provider;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+
+use super::session::Session;
+use crate::connectors::{self, ConnectorEnv};
+use crate::error::{Location, Result, SluiceError};
+use crate::exec::ExecMode;
+use crate::exec::fanout::FanOutTable;
+use crate::sql::ddl::{option_location, parse_create_table};
+use crate::sql::diagnostics::{diagnose, find_word, render};
+use crate::sql::{Script, Statement, StatementKind};
+
+/// What a statement writes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// `INSERT INTO table`.
+    Table(String),
+    /// A bare `SELECT`: its rows are printed.
+    Print,
+}
+
+pub struct PlannedStatement {
+    pub statement: Statement,
+    pub output: Output,
+    pub plan: Arc<dyn ExecutionPlan>,
+}
+
+/// A view computed once for several readers.
+pub struct SharedRelation {
+    pub name: String,
+    pub table: Arc<FanOutTable>,
+    pub plan: Arc<dyn ExecutionPlan>,
+}
+
+pub struct JobPlan {
+    pub script: Script,
+    pub shared: Vec<SharedRelation>,
+    pub statements: Vec<PlannedStatement>,
+}
+
+struct ViewStmt {
+    name: String,
+    statement: Statement,
+}
+
+/// Plans every statement of `script` against `session`.
+pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
+    let mut views: Vec<ViewStmt> = Vec::new();
+    let mut outputs: Vec<(Statement, Output)> = Vec::new();
+
+    for stmt in &script.statements {
+        match stmt.kind {
+            StatementKind::CreateTable => declare_table(session, &script, stmt)?,
+            StatementKind::CreateView => {
+                let name = view_name(&script, stmt)?;
+                run_ddl(session, &script, stmt).await?;
+                views.push(ViewStmt {
+                    name,
+                    statement: stmt.clone(),
+                });
+            }
+            StatementKind::Set => run_ddl(session, &script, stmt).await?,
+            StatementKind::Insert => {
+                let table = insert_target(&script, stmt)?;
+                outputs.push((stmt.clone(), Output::Table(table)));
+            }
+            StatementKind::Query => outputs.push((stmt.clone(), Output::Print)),
+            StatementKind::Other => {
+                return Err(located(
+                    &script,
+                    stmt.start,
+                    "this statement cannot be part of a job",
+                    Some("a job holds CREATE TABLE, CREATE VIEW, SET, INSERT INTO and SELECT statements"),
+                ));
+            }
+        }
+    }
+
+    // Which views are read more than once (counting reads through other views)?
+    let view_names: HashSet<String> = views.iter().map(|v| v.name.clone()).collect();
+    let mut total: HashMap<String, usize> = HashMap::new();
+    let mut self_joined: Vec<String> = Vec::new();
+    for (stmt, _) in &outputs {
+        let plan = logical_plan(session, &script, stmt).await?;
+        let mut counts = HashMap::new();
+        count_scans(&plan, &view_names, &mut counts).map_err(|e| plan_error(session, &script, stmt, e))?;
+        for (name, n) in counts {
+            if n > 1 {
+                self_joined.push(name.clone());
+            }
+            *total.entry(name).or_default() += n;
+        }
+    }
+    let is_shared = |name: &str| total.get(name).copied().unwrap_or(0) > 1 && !self_joined.iter().any(|s| s == name);
+
+    // Register the views again, in order, so each binds to the shared relations before it.
+    for v in &views {
+        session.schema.deregister_view(&v.name);
+    }
+    let mut shared = Vec::new();
+    for v in &views {
+        run_ddl(session, &script, &v.statement).await?;
+        if !is_shared(&v.name) {
+            continue;
+        }
+        let view = session
+            .schema
+            .registered(&v.name)
+            .ok_or_else(|| SluiceError::Catalog(format!("view '{}' vanished while planning", v.name)))?;
+        let query = view
+            .get_logical_plan()
+            .map(|p| p.into_owned())
+            .ok_or_else(|| SluiceError::Catalog(format!("'{}' is not a view", v.name)))?;
+        let plan = session
+            .ctx
+            .state()
+            .create_physical_plan(&query)
+            .await
+            .map_err(|e| plan_error(session, &script, &v.statement, e))?;
+        let partitions = plan.output_partitioning().partition_count();
+        let table = Arc::new(FanOutTable::new(&v.name, view.schema(), partitions));
+        session.schema.replace_table(&v.name, Arc::clone(&table) as Arc<dyn TableProvider>);
+        shared.push(SharedRelation {
+            name: v.name.clone(),
+            table,
+            plan,
+        });
+    }
+
+    let mut statements = Vec::new();
+    for (stmt, output) in outputs {
+        let logical = logical_plan(session, &script, &stmt).await?;
+        let plan = session
+            .ctx
+            .state()
+            .create_physical_plan(&logical)
+            .await
+            .map_err(|e| plan_error(session, &script, &stmt, e))?;
+        statements.push(PlannedStatement {
+            statement: stmt,
+            output,
+            plan,
+        });
+    }
+    Ok(JobPlan {
+        script,
+        shared,
+        statements,
+    })
+}
+
+async fn logical_plan(session: &Session, script: &Script, stmt: &Statement) -> Result<LogicalPlan> {
+    session
+        .ctx
+        .state()
+        .create_logical_plan(&stmt.padded)
+        .await
+        .map_err(|e| plan_error(session, script, stmt, e))
+}
+
+async fn run_ddl(session: &Session, script: &Script, stmt: &Statement) -> Result<()> {
+    session
+        .ctx
+        .sql(&stmt.padded)
+        .await
+        .map_err(|e| plan_error(session, script, stmt, e))?;
+    Ok(())
+}
+
+/// Counts reads of each table and view by name. DataFusion expands a view where it is used,
+/// into a subquery aliased with the view's name; the expansion's own reads count too.
+fn count_scans(
+    plan: &LogicalPlan,
+    views: &HashSet<String>,
+    counts: &mut HashMap<String, usize>,
+) -> datafusion::error::Result<()> {
+    plan.apply_with_subqueries(|node| {
+        match node {
+            LogicalPlan::TableScan(scan) => {
+                *counts.entry(scan.table_name.table().to_string()).or_default() += 1;
+                if let Ok(provider) = source_as_provider(&scan.source)
+                    && let Some(inner) = provider.get_logical_plan()
+                {
+                    count_scans(&inner, views, counts)?;
+                }
+            }
+            LogicalPlan::SubqueryAlias(alias) if views.contains(alias.alias.table()) => {
+                *counts.entry(alias.alias.table().to_string()).or_default() += 1;
+            }
+            _ => {}
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
+}
+
+fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result<()> {
+    let created = parse_create_table(stmt, &script.file)
+        .map_err(|e| located(script, e.location, &e.message, e.hint.as_deref()))?;
+    // Check the connector options now, while we can still point at them.
+    let options = created
+        .def
+        .resolved_options(&session.catalog().vars)
+        .map_err(|e| located(script, stmt.start, &e.to_string(), None))?;
+    if let Err(e) = connectors::build_table(&created.def, options, &ConnectorEnv::new(ExecMode::Batch)) {
+        let msg = e.to_string();
+        let at = quoted_after(&msg, "option '")
+            .and_then(|k| option_location(stmt, &k))
+            .or_else(|| option_location(stmt, "connector"))
+            .unwrap_or(stmt.start);
+        return Err(located(script, at, &msg, Some("see the connector options in README.md")));
+    }
+    session
+        .catalog_mut()
+        .add_table(created.def, created.if_not_exists)
+        .map_err(|e| located(script, stmt.start, &e.to_string(), None))
+}
+
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let start = message.find(prefix)? + prefix.len();
+    let len = message[start..].find('\'')?;
+    Some(message[start..start + len].to_string())
+}
+
+fn parse_one(script: &Script, stmt: &Statement) -> Result<SqlStatement> {
+    let parsed = DFParser::parse_sql(&stmt.padded).map_err(|e| {
+        let d = diagnose(stmt, &e, &[]);
+        located(script, d.location, &d.message, d.hint.as_deref())
+    })?;
+    match parsed.into_iter().next() {
+        Some(DFStatement::Statement(s)) => Ok(*s),
+        _ => Err(located(script, stmt.start, "expected one SQL statement", None)),
+    }
+}
+
+fn view_name(script: &Script, stmt: &Statement) -> Result<String> {
+    match parse_one(script, stmt)? {
+        SqlStatement::CreateView(v) => Ok(normalize_name(&v.name.to_string())),
+        _ => Err(located(script, stmt.start, "expected CREATE VIEW", None)),
+    }
+}
+
+fn insert_target(script: &Script, stmt: &Statement) -> Result<String> {
+    match parse_one(script, stmt)? {
+        SqlStatement::Insert(insert) => Ok(normalize_name(&insert.table.to_string())),
+        _ => Err(located(script, stmt.start, "expected INSERT INTO", None)),
+    }
+}
+
+/// Unquoted identifiers are case-insensitive (lowercased), as DataFusion does.
+fn normalize_name(name: &str) -> String {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if last.starts_with('"') || last.starts_with('`') {
+        last.trim_matches(['"', '`']).to_string()
+    } else {
+        last.to_ascii_lowercase()
+    }
+}
+
+fn located(script: &Script, loc: Location, message: &str, hint: Option<&str>) -> SluiceError {
+    SluiceError::Sql(render(&script.file, &script.source, loc, message, hint))
+}
+
+/// A DataFusion error while planning `stmt`, located in the file.
+pub fn plan_error(session: &Session, script: &Script, stmt: &Statement, err: DataFusionError) -> SluiceError {
+    // Connector errors (bad option, missing input) name a table: point at its use.
+    if let Some(SluiceError::Connector { table, message }) = external_sluice_error(&err) {
+        let at = find_word(stmt, table, false).unwrap_or(stmt.start);
+        let origin = session
+            .catalog()
+            .table(table)
+            .map(|t| format!("table '{table}' is declared at {}", t.origin));
+        return located(script, at, &format!("table '{table}': {message}"), origin.as_deref());
+    }
+    let known = session.catalog().table_names();
+    let d = diagnose(stmt, &err, &known);
+    located(script, d.location, &d.message, d.hint.as_deref())
+}
+
+fn external_sluice_error(err: &DataFusionError) -> Option<&SluiceError> {
+    match err {
+        DataFusionError::External(e) => e.downcast_ref::<SluiceError>(),
+        DataFusionError::Context(_, inner) => external_sluice_error(inner),
+        DataFusionError::Shared(inner) => external_sluice_error(inner),
+        _ => None,
+    }
+}

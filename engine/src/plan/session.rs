@@ -1,0 +1,62 @@
+//! One DataFusion session per command: our UDFs, and the catalog as its default schema.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::catalog::{Catalog, SluiceSchemaProvider};
+use crate::connectors::ConnectorEnv;
+use crate::error::{Result, SluiceError};
+use crate::exec::ExecMode;
+
+pub const CATALOG_NAME: &str = "sluice";
+pub const SCHEMA_NAME: &str = "public";
+
+pub struct Session {
+    pub ctx: SessionContext,
+    pub catalog: Arc<RwLock<Catalog>>,
+    pub schema: Arc<SluiceSchemaProvider>,
+    pub env: ConnectorEnv,
+}
+
+impl Session {
+    pub fn new(catalog: Catalog, mode: ExecMode) -> Result<Session> {
+        let mut udf_config = sluice_udfs::UdfConfig::default();
+        if let Some(path) = catalog.vars.lookup("ip2region_path")? {
+            udf_config.ip2region_path = PathBuf::from(path);
+        }
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema(CATALOG_NAME, SCHEMA_NAME)
+            .with_create_default_catalog_and_schema(true)
+            // This rule moves `get_field` next to the scan by repeating the expression that
+            // makes the struct: `parse_access_log(line)['ip']` and `['referer']` would each
+            // parse the line again. Our struct-returning UDFs are expensive; keep them once.
+            .set_bool("datafusion.optimizer.enable_leaf_expression_pushdown", false);
+        let ctx = SessionContext::new_with_config(config);
+        sluice_udfs::register_all(&ctx, &udf_config);
+
+        let catalog = Arc::new(RwLock::new(catalog));
+        let env = ConnectorEnv::new(mode);
+        let schema = Arc::new(SluiceSchemaProvider::new(Arc::clone(&catalog), env.clone()));
+        let df_catalog = ctx
+            .catalog(CATALOG_NAME)
+            .ok_or_else(|| SluiceError::Catalog("DataFusion's default catalog is missing".into()))?;
+        df_catalog.register_schema(SCHEMA_NAME, Arc::clone(&schema) as _)?;
+        Ok(Session {
+            ctx,
+            catalog,
+            schema,
+            env,
+        })
+    }
+
+    pub fn catalog(&self) -> std::sync::RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn catalog_mut(&self) -> std::sync::RwLockWriteGuard<'_, Catalog> {
+        self.catalog.write().unwrap_or_else(|p| p.into_inner())
+    }
+}

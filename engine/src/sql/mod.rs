@@ -1,0 +1,8 @@
+//! The SQL front end: job files cut into located statements, Flink-style DDL, and error
+//! messages that point at file:line:col.
+
+pub mod ddl;
+pub mod diagnostics;
+pub mod script;
+
+pub use script::{Script, Statement, StatementKind};

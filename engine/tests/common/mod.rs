@@ -1,0 +1,92 @@
+//! Helpers shared by the integration tests: run the real `sluice` binary from the repo root.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repo root")
+}
+
+pub fn testdata(name: &str) -> PathBuf {
+    repo_root().join("testdata/imooc").join(name)
+}
+
+/// The binary, run from the repo root (so `jobs/…` paths work) with the repo's catalog.
+pub fn sluice(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(repo_root())
+        .env_remove("SLUICE_PROFILE")
+        .env_remove("SLUICE_WAREHOUSE")
+        .env_remove("SLUICE_RAW_PATH")
+        .args(["--catalog", "catalog"])
+        .args(args)
+        .output()
+        .expect("run sluice")
+}
+
+/// Runs and asserts success; returns stdout.
+pub fn sluice_ok(args: &[&str]) -> String {
+    let out = sluice(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sluice {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    stdout
+}
+
+/// `sluice query --format csv` as rows of fields (header dropped).
+pub fn query_csv(warehouse: &Path, extra: &[&str], sql: &str) -> Vec<Vec<String>> {
+    let wh = format!("warehouse={}", warehouse.display());
+    let mut args = vec!["query", "--format", "csv", "--set", &wh];
+    args.extend_from_slice(extra);
+    args.push(sql);
+    let out = sluice_ok(&args);
+    out.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+}
+
+/// Rows of each table in the seed MySQL dump (`INSERT INTO `t` VALUES (...);` lines), as text fields.
+pub fn seed_tables() -> BTreeMap<String, Vec<Vec<String>>> {
+    let dump = std::fs::read_to_string(testdata("seed_results.sql")).expect("seed dump");
+    let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for line in dump.lines() {
+        let Some(rest) = line.strip_prefix("INSERT INTO `") else { continue };
+        let Some((table, values)) = rest.split_once("` VALUES (") else { continue };
+        let values = values.trim_end_matches(");");
+        out.entry(table.to_string()).or_default().push(split_sql_values(values));
+    }
+    out
+}
+
+/// Splits `'a', 12, 'b,c'` into fields, honouring quotes.
+fn split_sql_values(s: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if quoted && chars.peek() == Some(&'\'') => {
+                cur.push('\'');
+                chars.next();
+            }
+            '\\' if quoted => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '\'' => quoted = !quoted,
+            ',' if !quoted => {
+                fields.push(cur.trim().to_string());
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    fields.push(cur.trim().to_string());
+    fields
+}
+
+pub fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

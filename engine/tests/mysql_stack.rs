@@ -1,0 +1,105 @@
+//! The `stack` profile: the daily Top-N tables land in a real MariaDB/MySQL
+//! (127.0.0.1:3306, root, no password), and a rerun upserts instead of duplicating.
+
+mod common;
+
+use common::{query_csv, sluice_ok, testdata};
+use mysql_async::prelude::Queryable;
+
+const SERVER: &str = "mysql://root@127.0.0.1:3306";
+
+/// A database of its own for this test, dropped at the end whatever happens.
+struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    fn new(tag: &str) -> TestDb {
+        TestDb {
+            name: format!("sluice_test_{tag}_{}", std::process::id()),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("{SERVER}/{}", self.name)
+    }
+
+    fn query(&self, sql: &str) -> Vec<mysql_async::Row> {
+        let url = self.url();
+        let sql = sql.to_string();
+        runtime().block_on(async move {
+            let pool = mysql_async::Pool::new(url.as_str());
+            let mut conn = pool.get_conn().await.expect("connect to MariaDB at 127.0.0.1:3306");
+            let rows = conn.query(sql).await.expect("query");
+            drop(conn);
+            pool.disconnect().await.ok();
+            rows
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        runtime().block_on(async move {
+            let pool = mysql_async::Pool::new(SERVER);
+            if let Ok(mut conn) = pool.get_conn().await {
+                let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`")).await;
+            }
+            pool.disconnect().await.ok();
+        });
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn daily_topn_lands_in_mysql_and_reruns_upsert() {
+    let db = TestDb::new("topn");
+    let wh = tempfile::tempdir().unwrap();
+    let wh_set = format!("warehouse={}", wh.path().display());
+    let url_set = format!("mysql_url={}", db.url());
+    sluice_ok(&[
+        "run",
+        "jobs/clean.sql",
+        "--no-progress",
+        "--set",
+        &format!("raw_path={}", testdata("10000_access.log").display()),
+        "--set",
+        &wh_set,
+    ]);
+    let stack = ["--profile", "stack", "--set", url_set.as_str()];
+    for _ in 0..2 {
+        let mut args = vec!["run", "jobs/daily_topn.sql", "--no-progress", "--set", &wh_set];
+        args.extend_from_slice(&stack);
+        sluice_ok(&args);
+    }
+    // The same rows as the local run, once each.
+    sluice_ok(&["run", "jobs/daily_topn.sql", "--no-progress", "--set", &wh_set]);
+    for (table, key) in [
+        ("day_video_access_topn_stat", "cms_id"),
+        ("day_video_city_access_topn_stat", "cms_id, city"),
+        ("day_video_traffics_topn_stat", "cms_id"),
+        ("day_article_access_topn_stat", "cms_id"),
+        ("day_code_access_topn_stat", "cms_id"),
+        ("day_ip_access_topn_stat", "ip"),
+    ] {
+        let sql = format!("SELECT * FROM {table} ORDER BY day, {key}");
+        let local = query_csv(wh.path(), &[], &sql);
+        let in_mysql = query_csv(wh.path(), &stack, &sql);
+        assert!(!local.is_empty(), "{table}");
+        assert_eq!(in_mysql, local, "{table}");
+        let rows = db.query(&format!("SELECT COUNT(*) FROM `{table}`"));
+        let n: i64 = rows[0].get(0).unwrap();
+        assert_eq!(n as usize, local.len(), "{table} in MySQL");
+    }
+    let keys = db.query(
+        "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'day_video_city_access_topn_stat' \
+         AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+    );
+    let keys: Vec<String> = keys.into_iter().map(|r| r.get::<String, _>(0).unwrap()).collect();
+    assert_eq!(keys, ["day", "cms_id", "city"]);
+}
