@@ -27,7 +27,10 @@ fn run_topn(warehouse: &std::path::Path, extra: &[&str]) -> String {
 }
 
 fn counts_desc(rows: Vec<Vec<String>>, col: usize) -> Vec<i64> {
-    let mut v: Vec<i64> = rows.iter().map(|r| r[col].parse().expect("number")).collect();
+    let mut v: Vec<i64> = rows
+        .iter()
+        .map(|r| r[col].parse().expect("number"))
+        .collect();
     v.sort_unstable_by(|a, b| b.cmp(a));
     v
 }
@@ -47,7 +50,9 @@ fn clean_and_daily_topn_match_the_original_spark_results() {
     let seed = seed_tables();
     let mut expected: BTreeMap<(String, i64), (i64, i64)> = BTreeMap::new();
     for r in &seed["imooc_access_log"] {
-        let e = expected.entry((r[1].clone(), r[2].parse().unwrap())).or_default();
+        let e = expected
+            .entry((r[1].clone(), r[2].parse().unwrap()))
+            .or_default();
         e.0 += 1;
         e.1 += r[3].parse::<i64>().unwrap();
     }
@@ -57,12 +62,20 @@ fn clean_and_daily_topn_match_the_original_spark_results() {
         "SELECT cms_type, cms_id, count(*), sum(traffic) FROM dwd_access GROUP BY cms_type, cms_id",
     )
     .into_iter()
-    .map(|r| ((r[0].clone(), r[1].parse().unwrap()), (r[2].parse().unwrap(), r[3].parse().unwrap())))
+    .map(|r| {
+        (
+            (r[0].clone(), r[1].parse().unwrap()),
+            (r[2].parse().unwrap(), r[3].parse().unwrap()),
+        )
+    })
     .collect();
     assert_eq!(ours, expected);
 
     let summary = run_topn(wh.path(), &[]);
-    assert!(summary.contains("day_video_access_topn_stat=10"), "{summary}");
+    assert!(
+        summary.contains("day_video_access_topn_stat=10"),
+        "{summary}"
+    );
 
     // Top-N: the same counts (ties at the cut-off may pick other ids).
     for (table, col) in [
@@ -72,7 +85,10 @@ fn clean_and_daily_topn_match_the_original_spark_results() {
         ("day_article_access_topn_stat", "times"),
         ("day_ip_access_topn_stat", "times"),
     ] {
-        let ours = counts_desc(query_csv(wh.path(), &[], &format!("SELECT {col} FROM {table}")), 0);
+        let ours = counts_desc(
+            query_csv(wh.path(), &[], &format!("SELECT {col} FROM {table}")),
+            0,
+        );
         let theirs = counts_desc(seed[table].clone(), 2);
         assert_eq!(ours, theirs, "{table}");
         let days = query_csv(wh.path(), &[], &format!("SELECT DISTINCT day FROM {table}"));
@@ -85,7 +101,10 @@ fn clean_and_daily_topn_match_the_original_spark_results() {
         "SELECT cms_id, times FROM day_video_access_topn_stat ORDER BY times DESC, cms_id",
     );
     assert_eq!(video[0], vec!["2402".to_string(), "32".to_string()]);
-    assert_eq!(video.last().unwrap(), &vec!["12552".to_string(), "16".to_string()]);
+    assert_eq!(
+        video.last().unwrap(),
+        &vec!["12552".to_string(), "16".to_string()]
+    );
 
     // City Top-3: at most 3 per province, ranked 1.. by count.
     let city = query_csv(
@@ -96,7 +115,10 @@ fn clean_and_daily_topn_match_the_original_spark_results() {
     assert!(city.len() > 20, "{city:?}");
     let mut by_city: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
     for r in &city {
-        by_city.entry(r[0].clone()).or_default().push((r[2].parse().unwrap(), r[3].parse().unwrap()));
+        by_city
+            .entry(r[0].clone())
+            .or_default()
+            .push((r[2].parse().unwrap(), r[3].parse().unwrap()));
     }
     for (c, ranks) in by_city {
         assert!(ranks.len() <= 3, "{c}");
@@ -114,9 +136,16 @@ fn rerunning_replaces_rather_than_duplicates() {
         run_clean(wh.path(), &testdata("10000_access.log"));
         run_topn(wh.path(), &[]);
     }
-    assert_eq!(query_csv(wh.path(), &[], "SELECT count(*) FROM dwd_access"), vec![vec!["3342".to_string()]]);
     assert_eq!(
-        query_csv(wh.path(), &[], "SELECT count(*) FROM day_video_access_topn_stat"),
+        query_csv(wh.path(), &[], "SELECT count(*) FROM dwd_access"),
+        vec![vec!["3342".to_string()]]
+    );
+    assert_eq!(
+        query_csv(
+            wh.path(),
+            &[],
+            "SELECT count(*) FROM day_video_access_topn_stat"
+        ),
         vec![vec!["10".to_string()]]
     );
 }
@@ -124,7 +153,11 @@ fn rerunning_replaces_rather_than_duplicates() {
 #[test]
 fn malformed_lines_are_rejected_with_a_reason_and_good_rows_are_unaffected() {
     let sample = std::fs::read(testdata("10000_access.log")).unwrap();
-    let good: Vec<&[u8]> = sample.split(|&b| b == b'\n').filter(|l| !l.is_empty()).take(400).collect();
+    let good: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .take(400)
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let good_path = dir.path().join("good.log");
     std::fs::write(&good_path, good.join(&b'\n')).unwrap();
@@ -160,17 +193,27 @@ fn malformed_lines_are_rejected_with_a_reason_and_good_rows_are_unaffected() {
     let wh_mixed = dir.path().join("wh_mixed");
     run_clean(&wh_good, &good_path);
     let summary = run_clean(&wh_mixed, &mixed_path);
-    assert!(summary.contains(&format!("rejected {}", bad_lines.len())), "{summary}");
+    assert!(
+        summary.contains(&format!("rejected {}", bad_lines.len())),
+        "{summary}"
+    );
 
     let all = "SELECT * FROM dwd_access ORDER BY event_time, ip, url, traffic";
     let good_rows = query_csv(&wh_good, &[], all);
     assert!(good_rows.len() > 50);
     assert_eq!(query_csv(&wh_mixed, &[], all), good_rows);
 
-    let rejects = query_csv(&wh_mixed, &[], "SELECT length(line), reason FROM access_rejects");
+    let rejects = query_csv(
+        &wh_mixed,
+        &[],
+        "SELECT length(line), reason FROM access_rejects",
+    );
     assert_eq!(rejects.len(), bad_lines.len());
     for r in &rejects {
         assert!(!r[1].is_empty(), "a reject without a reason: {r:?}");
     }
-    assert!(rejects.iter().any(|r| r[0] == (200 * 1024).to_string()), "{rejects:?}");
+    assert!(
+        rejects.iter().any(|r| r[0] == (200 * 1024).to_string()),
+        "{rejects:?}"
+    );
 }

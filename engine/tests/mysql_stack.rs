@@ -29,7 +29,10 @@ impl TestDb {
         let sql = sql.to_string();
         runtime().block_on(async move {
             let pool = mysql_async::Pool::new(url.as_str());
-            let mut conn = pool.get_conn().await.expect("connect to MariaDB at 127.0.0.1:3306");
+            let mut conn = pool
+                .get_conn()
+                .await
+                .expect("connect to MariaDB at 127.0.0.1:3306");
             let rows = conn.query(sql).await.expect("query");
             drop(conn);
             pool.disconnect().await.ok();
@@ -44,7 +47,9 @@ impl Drop for TestDb {
         runtime().block_on(async move {
             let pool = mysql_async::Pool::new(SERVER);
             if let Ok(mut conn) = pool.get_conn().await {
-                let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`")).await;
+                let _ = conn
+                    .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+                    .await;
             }
             pool.disconnect().await.ok();
         });
@@ -52,7 +57,10 @@ impl Drop for TestDb {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -72,12 +80,24 @@ fn daily_topn_lands_in_mysql_and_reruns_upsert() {
     ]);
     let stack = ["--profile", "stack", "--set", url_set.as_str()];
     for _ in 0..2 {
-        let mut args = vec!["run", "jobs/daily_topn.sql", "--no-progress", "--set", &wh_set];
+        let mut args = vec![
+            "run",
+            "jobs/daily_topn.sql",
+            "--no-progress",
+            "--set",
+            &wh_set,
+        ];
         args.extend_from_slice(&stack);
         sluice_ok(&args);
     }
     // The same rows as the local run, once each.
-    sluice_ok(&["run", "jobs/daily_topn.sql", "--no-progress", "--set", &wh_set]);
+    sluice_ok(&[
+        "run",
+        "jobs/daily_topn.sql",
+        "--no-progress",
+        "--set",
+        &wh_set,
+    ]);
     for (table, key) in [
         ("day_video_access_topn_stat", "cms_id"),
         ("day_video_city_access_topn_stat", "cms_id, city"),
@@ -100,6 +120,9 @@ fn daily_topn_lands_in_mysql_and_reruns_upsert() {
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'day_video_city_access_topn_stat' \
          AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
     );
-    let keys: Vec<String> = keys.into_iter().map(|r| r.get::<String, _>(0).unwrap()).collect();
+    let keys: Vec<String> = keys
+        .into_iter()
+        .map(|r| r.get::<String, _>(0).unwrap())
+        .collect();
     assert_eq!(keys, ["day", "cms_id", "city"]);
 }

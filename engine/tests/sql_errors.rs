@@ -15,19 +15,34 @@ fn run_job(sql: &str) -> (i32, String) {
 
 #[test]
 fn unknown_table_points_at_it() {
-    let (code, err) = run_job("-- a job\nINSERT INTO access_rejects\nSELECT line, 'x' FROM no_such_table;\n");
+    let (code, err) =
+        run_job("-- a job\nINSERT INTO access_rejects\nSELECT line, 'x' FROM no_such_table;\n");
     assert_ne!(code, 0);
-    assert!(err.contains("bad_job.sql:3:23: error: table 'no_such_table' not found"), "{err}");
+    assert!(
+        err.contains("bad_job.sql:3:23: error: table 'no_such_table' not found"),
+        "{err}"
+    );
     assert!(err.contains("hint: declare it with CREATE TABLE"), "{err}");
-    assert!(err.contains("raw_access_log"), "known tables are listed: {err}");
+    assert!(
+        err.contains("raw_access_log"),
+        "known tables are listed: {err}"
+    );
 }
 
 #[test]
 fn unknown_function_points_at_the_call() {
-    let (code, err) = run_job("INSERT INTO access_rejects\nSELECT line, parse_acess_log(line) FROM raw_access_log;");
+    let (code, err) = run_job(
+        "INSERT INTO access_rejects\nSELECT line, parse_acess_log(line) FROM raw_access_log;",
+    );
     assert_ne!(code, 0);
-    assert!(err.contains("bad_job.sql:2:14: error: Invalid function 'parse_acess_log'"), "{err}");
-    assert!(err.contains("parse_access_log"), "suggests the right name: {err}");
+    assert!(
+        err.contains("bad_job.sql:2:14: error: Invalid function 'parse_acess_log'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("parse_access_log"),
+        "suggests the right name: {err}"
+    );
 }
 
 #[test]

@@ -51,7 +51,10 @@ impl Catalog {
                 )
             })?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+            .filter(|p| {
+                p.is_file()
+                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            })
             .collect();
         files.sort();
         for file in &files {
@@ -72,7 +75,11 @@ impl Catalog {
             return Err(SluiceError::Catalog(format!(
                 "profile '{profile}' not found ({} is missing); known profiles: {}",
                 profile_file.display(),
-                if known.is_empty() { "none".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
         let overlay = yaml::read_profile_file(&profile_file)?;

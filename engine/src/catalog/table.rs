@@ -55,7 +55,10 @@ impl TableDef {
     }
 
     pub fn connector(&self) -> &str {
-        self.options.get("connector").map(String::as_str).unwrap_or("")
+        self.options
+            .get("connector")
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnDef> {
@@ -97,7 +100,9 @@ impl TableDef {
         }
         for k in &self.primary_key {
             if self.column(k).is_none() {
-                return fail(format!("primary key column '{k}' is not a column of the table"));
+                return fail(format!(
+                    "primary key column '{k}' is not a column of the table"
+                ));
             }
         }
         if self.connector().is_empty() {

@@ -5,13 +5,27 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 /// The Arrow type for a SQL type name such as `STRING`, `BIGINT`, `TIMESTAMP(3)`,
 /// `TIMESTAMP_LTZ(3)` or `DECIMAL(10, 2)`. The error lists what is accepted.
 pub fn parse_sql_type(text: &str) -> Result<DataType, String> {
-    let norm = text.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+    let norm = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase();
     let (base, args) = match norm.find('(') {
         Some(open) => {
-            let close = norm.rfind(')').ok_or_else(|| format!("unclosed '(' in type '{text}'"))?;
+            let close = norm
+                .rfind(')')
+                .ok_or_else(|| format!("unclosed '(' in type '{text}'"))?;
             let args: Vec<&str> = norm[open + 1..close].split(',').map(str::trim).collect();
             let rest = norm[close + 1..].trim();
-            let base = format!("{}{}", norm[..open].trim(), if rest.is_empty() { String::new() } else { format!(" {rest}") });
+            let base = format!(
+                "{}{}",
+                norm[..open].trim(),
+                if rest.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {rest}")
+                }
+            );
             (base, args)
         }
         None => (norm.clone(), vec![]),
@@ -108,14 +122,25 @@ mod tests {
             parse_sql_type("timestamp(3)  with local time zone").unwrap(),
             DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
         );
-        assert_eq!(parse_sql_type("DECIMAL(10, 2)").unwrap(), DataType::Decimal128(10, 2));
+        assert_eq!(
+            parse_sql_type("DECIMAL(10, 2)").unwrap(),
+            DataType::Decimal128(10, 2)
+        );
         let err = parse_sql_type("STRNG").unwrap_err();
         assert!(err.contains("unknown type 'STRNG'"), "{err}");
     }
 
     #[test]
     fn names_round_trip() {
-        for t in ["STRING", "BIGINT", "INT", "DOUBLE", "TIMESTAMP_LTZ(3)", "TIMESTAMP(3)", "DATE"] {
+        for t in [
+            "STRING",
+            "BIGINT",
+            "INT",
+            "DOUBLE",
+            "TIMESTAMP_LTZ(3)",
+            "TIMESTAMP(3)",
+            "DATE",
+        ] {
             assert_eq!(sql_type_name(&parse_sql_type(t).unwrap()), t);
         }
     }

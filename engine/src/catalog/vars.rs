@@ -100,9 +100,8 @@ impl Vars {
                 out.push('$');
                 i += 2;
             } else if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
-                let end = matching_brace(text, i + 2).ok_or_else(|| {
-                    SluiceError::Variable(format!("unclosed '${{' in '{text}'"))
-                })?;
+                let end = matching_brace(text, i + 2)
+                    .ok_or_else(|| SluiceError::Variable(format!("unclosed '${{' in '{text}'")))?;
                 out.push_str(&self.expand_reference(&text[i + 2..end], depth)?);
                 i = end + 1;
             } else {
@@ -176,7 +175,10 @@ mod tests {
         let mut v = vars(&[("warehouse", "/tmp/w")]);
         v.set_profile_defaults([("db".to_string(), "${warehouse}/db".to_string())].into());
         assert_eq!(v.expand("${warehouse}/x").unwrap(), "/tmp/w/x");
-        assert_eq!(v.expand("${raw:-${warehouse}/raw/*.log}").unwrap(), "/tmp/w/raw/*.log");
+        assert_eq!(
+            v.expand("${raw:-${warehouse}/raw/*.log}").unwrap(),
+            "/tmp/w/raw/*.log"
+        );
         assert_eq!(v.expand("${db}").unwrap(), "/tmp/w/db");
         assert_eq!(v.expand("cost $$5 ${x:-}").unwrap(), "cost $5 ");
         assert_eq!(v.expand("北京 ${warehouse}").unwrap(), "北京 /tmp/w");

@@ -69,7 +69,8 @@ pub struct ProfileOverlay {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| SluiceError::io(format!("reading {}", path.display()), e))
+    std::fs::read_to_string(path)
+        .map_err(|e| SluiceError::io(format!("reading {}", path.display()), e))
 }
 
 fn yaml_error(path: &Path, e: serde_yaml_ng::Error) -> SluiceError {
@@ -137,7 +138,11 @@ pub fn read_tables_file(path: &Path) -> Result<Vec<TableDef>> {
                 name: name.to_ascii_lowercase(),
                 description: t.description,
                 columns,
-                primary_key: t.primary_key.iter().map(|k| k.to_ascii_lowercase()).collect(),
+                primary_key: t
+                    .primary_key
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase())
+                    .collect(),
                 error_output: t.error_output,
                 options: options_to_strings(path, t.options)?,
                 origin: origin.clone(),
@@ -157,7 +162,12 @@ pub fn read_profile_file(path: &Path) -> Result<ProfileOverlay> {
     let table_options = file
         .tables
         .into_iter()
-        .map(|(name, t)| Ok((name.to_ascii_lowercase(), options_to_strings(path, t.options)?)))
+        .map(|(name, t)| {
+            Ok((
+                name.to_ascii_lowercase(),
+                options_to_strings(path, t.options)?,
+            ))
+        })
         .collect::<Result<_>>()?;
     Ok(ProfileOverlay {
         variables,

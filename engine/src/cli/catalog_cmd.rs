@@ -21,7 +21,11 @@ pub fn catalog(cli: &Cli, action: &CatalogAction) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     match action {
         CatalogAction::List => {
-            writeln!(out, "{:<34} {:<10} {:<8} description", "table", "connector", "columns")?;
+            writeln!(
+                out,
+                "{:<34} {:<10} {:<8} description",
+                "table", "connector", "columns"
+            )?;
             for t in catalog.tables() {
                 writeln!(
                     out,
@@ -47,9 +51,18 @@ pub fn catalog(cli: &Cli, action: &CatalogAction) -> anyhow::Result<i32> {
             }
             writeln!(out, "columns:")?;
             for c in &t.columns {
-                let key = if t.primary_key.contains(&c.name) { "  PRIMARY KEY" } else { "" };
+                let key = if t.primary_key.contains(&c.name) {
+                    "  PRIMARY KEY"
+                } else {
+                    ""
+                };
                 let null = if c.nullable { "" } else { " NOT NULL" };
-                writeln!(out, "  {:<24} {}{null}{key}", c.name, sql_type_name(&c.data_type))?;
+                writeln!(
+                    out,
+                    "  {:<24} {}{null}{key}",
+                    c.name,
+                    sql_type_name(&c.data_type)
+                )?;
             }
             if t.error_output {
                 writeln!(out, "error output: rows written here count as rejected")?;
@@ -57,7 +70,9 @@ pub fn catalog(cli: &Cli, action: &CatalogAction) -> anyhow::Result<i32> {
             writeln!(out, "with ({} profile):", catalog.profile)?;
             for (k, v) in &t.options {
                 let shown = match catalog.vars.expand(v) {
-                    Ok(resolved) if resolved != *v => format!("{}   # {v}", mask_secrets(&resolved)),
+                    Ok(resolved) if resolved != *v => {
+                        format!("{}   # {v}", mask_secrets(&resolved))
+                    }
                     Ok(resolved) => mask_secrets(&resolved),
                     Err(e) => format!("{v}   # {e}"),
                 };
@@ -72,8 +87,14 @@ pub fn catalog(cli: &Cli, action: &CatalogAction) -> anyhow::Result<i32> {
 mod tests {
     #[test]
     fn masks_passwords() {
-        assert_eq!(super::mask_secrets("mysql://root:pw@h:3306/db"), "mysql://root:***@h:3306/db");
-        assert_eq!(super::mask_secrets("mysql://root@h/db"), "mysql://root@h/db");
+        assert_eq!(
+            super::mask_secrets("mysql://root:pw@h:3306/db"),
+            "mysql://root:***@h:3306/db"
+        );
+        assert_eq!(
+            super::mask_secrets("mysql://root@h/db"),
+            "mysql://root@h/db"
+        );
         assert_eq!(super::mask_secrets("plain"), "plain");
     }
 }

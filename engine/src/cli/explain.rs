@@ -16,7 +16,12 @@ pub async fn explain(cli: &Cli, file: &Path) -> anyhow::Result<i32> {
     let session = Session::new(catalog, ExecMode::Batch)?;
     let job = plan_job(&session, script).await?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "job {} (mode batch, profile {})", file.display(), cli.profile)?;
+    writeln!(
+        out,
+        "job {} (mode batch, profile {})",
+        file.display(),
+        cli.profile
+    )?;
     for s in &job.shared {
         writeln!(
             out,

@@ -16,7 +16,11 @@ use crate::catalog::{Catalog, DEFAULT_PROFILE, Vars};
 use crate::error::Result;
 
 #[derive(Debug, Parser)]
-#[command(name = "sluice", version, about = "SQL-first stream and batch engine on Apache DataFusion")]
+#[command(
+    name = "sluice",
+    version,
+    about = "SQL-first stream and batch engine on Apache DataFusion"
+)]
 pub struct Cli {
     /// Catalog directory (table YAML files and profiles/).
     #[arg(long, global = true, env = "SLUICE_CATALOG", default_value = "catalog")]
@@ -107,7 +111,9 @@ impl Cli {
 /// Runs a parsed command line; returns the process exit code.
 pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
-        Command::Run { file, no_progress, .. } => run::run(&cli, file, !no_progress).await,
+        Command::Run {
+            file, no_progress, ..
+        } => run::run(&cli, file, !no_progress).await,
         Command::Query { sql, format } => query::query(&cli, sql, *format).await,
         Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
         Command::Explain { file, .. } => explain::explain(&cli, file).await,

@@ -7,7 +7,11 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use super::Format;
 
-pub fn print_batches(batches: &[RecordBatch], format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn print_batches(
+    batches: &[RecordBatch],
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     match format {
         Format::Table => {
             if batches.iter().all(|b| b.num_rows() == 0) && batches.is_empty() {
@@ -17,7 +21,9 @@ pub fn print_batches(batches: &[RecordBatch], format: Format, out: &mut dyn Writ
             }
         }
         Format::Csv => {
-            let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+            let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut *out);
             for b in batches {
                 w.write(b)?;
             }

@@ -47,9 +47,11 @@ pub struct ProduceArgs {
 
 pub fn produce(args: &ProduceArgs) -> anyhow::Result<i32> {
     if let Some(parent) = args.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let file = File::create(&args.path).with_context(|| format!("creating {}", args.path.display()))?;
+    let file =
+        File::create(&args.path).with_context(|| format!("creating {}", args.path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let written = match args.mode {
         ProduceMode::Test => {
@@ -61,7 +63,8 @@ pub fn produce(args: &ProduceArgs) -> anyhow::Result<i32> {
         ProduceMode::Random => {
             let day = NaiveDate::parse_from_str(&args.day, "%Y%m%d")
                 .with_context(|| format!("--day '{}' is not a YYYYMMDD date", args.day))?;
-            let mut generator = LogGenerator::new(GeneratorConfig::for_day(args.seed, day, args.lines));
+            let mut generator =
+                LogGenerator::new(GeneratorConfig::for_day(args.seed, day, args.lines));
             let bar = ProgressBar::new(args.lines);
             bar.set_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} lines ({per_sec}, eta {eta})")
@@ -79,7 +82,8 @@ pub fn produce(args: &ProduceArgs) -> anyhow::Result<i32> {
             done
         }
     };
-    out.flush().with_context(|| format!("writing {}", args.path.display()))?;
+    out.flush()
+        .with_context(|| format!("writing {}", args.path.display()))?;
     println!("wrote {written} lines to {}", args.path.display());
     Ok(0)
 }

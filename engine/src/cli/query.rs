@@ -14,14 +14,20 @@ pub async fn query(cli: &Cli, sql: &str, format: Format) -> anyhow::Result<i32> 
     let mut stdout = std::io::stdout().lock();
     for stmt in &script.statements {
         if stmt.kind == StatementKind::Insert {
-            anyhow::bail!("<query>:{}: use `sluice run` for INSERT statements", stmt.start);
+            anyhow::bail!(
+                "<query>:{}: use `sluice run` for INSERT statements",
+                stmt.start
+            );
         }
         let df = session
             .ctx
             .sql(&stmt.padded)
             .await
             .map_err(|e| plan_error(&session, &script, stmt, e))?;
-        let batches = df.collect().await.map_err(|e| plan_error(&session, &script, stmt, e))?;
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| plan_error(&session, &script, stmt, e))?;
         print_batches(&batches, format, &mut stdout)?;
     }
     Ok(0)

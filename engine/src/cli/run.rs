@@ -6,17 +6,25 @@ use anyhow::Context;
 
 use super::Cli;
 use super::output::print_batches;
+use crate::exec::ExecMode;
 use crate::exec::batch;
 use crate::exec::progress::summary_line;
-use crate::exec::ExecMode;
 use crate::plan::{Session, plan_job};
 use crate::sql::Script;
 
 /// Reads a job file and expands `${..}` variables in it.
-pub fn load_script(cli: &Cli, file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Result<Script> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading job file {}", file.display()))?;
+pub fn load_script(
+    cli: &Cli,
+    file: &Path,
+    catalog: &crate::catalog::Catalog,
+) -> anyhow::Result<Script> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading job file {}", file.display()))?;
     let text = if text.contains("${") {
-        catalog.vars.expand(&text).with_context(|| format!("{}", file.display()))?
+        catalog
+            .vars
+            .expand(&text)
+            .with_context(|| format!("{}", file.display()))?
     } else {
         text
     };

@@ -15,8 +15,8 @@ pub use options::Options;
 
 use crate::catalog::TableDef;
 use crate::error::{Result, SluiceError};
-use crate::exec::metrics::JobMetrics;
 use crate::exec::ExecMode;
+use crate::exec::metrics::JobMetrics;
 
 /// What connectors get from the running job.
 #[derive(Debug, Clone)]
@@ -47,7 +47,10 @@ pub fn build_table(
         "mysql" => mysql::MySqlTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         other => Err(SluiceError::connector(
             &def.name,
-            format!("unknown connector '{other}'; available: {}", CONNECTORS.join(", ")),
+            format!(
+                "unknown connector '{other}'; available: {}",
+                CONNECTORS.join(", ")
+            ),
         )),
     }
 }

@@ -68,7 +68,10 @@ impl Options {
             Some(v) => v.trim().parse().map_err(|_| {
                 SluiceError::connector(
                     &self.table,
-                    format!("option '{key}' = '{v}' is not a valid {}", std::any::type_name::<T>()),
+                    format!(
+                        "option '{key}' = '{v}' is not a valid {}",
+                        std::any::type_name::<T>()
+                    ),
                 )
             }),
         }
@@ -84,7 +87,10 @@ impl Options {
             .ok_or_else(|| {
                 SluiceError::connector(
                     &self.table,
-                    format!("option '{key}' = '{v}' is not one of: {}", allowed.join(", ")),
+                    format!(
+                        "option '{key}' = '{v}' is not one of: {}",
+                        allowed.join(", ")
+                    ),
                 )
             })
     }
@@ -107,25 +113,42 @@ mod tests {
     use super::*;
 
     fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn unknown_option_suggests_the_near_one() {
-        let err = Options::new("t", opts(&[("connector", "file"), ("fromat", "csv")]), &["path", "format"])
-            .unwrap_err()
-            .to_string();
+        let err = Options::new(
+            "t",
+            opts(&[("connector", "file"), ("fromat", "csv")]),
+            &["path", "format"],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("unknown option 'fromat'"), "{err}");
         assert!(err.contains("did you mean 'format'"), "{err}");
     }
 
     #[test]
     fn typed_access() {
-        let o = Options::new("t", opts(&[("n", "12"), ("f", "CSV"), ("p", "day, Hour")]), &["n", "f", "p"]).unwrap();
+        let o = Options::new(
+            "t",
+            opts(&[("n", "12"), ("f", "CSV"), ("p", "day, Hour")]),
+            &["n", "f", "p"],
+        )
+        .unwrap();
         assert_eq!(o.parse_or("n", 0usize).unwrap(), 12);
         assert_eq!(o.parse_or("m", 7usize).unwrap(), 7);
         assert_eq!(o.choice("f", &["csv", "json"], "json").unwrap(), "csv");
         assert_eq!(o.list("p"), vec!["day", "hour"]);
-        assert!(o.required("x").unwrap_err().to_string().contains("needs the option 'x'"));
+        assert!(
+            o.required("x")
+                .unwrap_err()
+                .to_string()
+                .contains("needs the option 'x'")
+        );
     }
 }

@@ -33,7 +33,8 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
     let started = Instant::now();
     let progress = Progress::start(Arc::clone(&session.env.metrics), show_progress);
     let task_ctx = session.ctx.task_ctx();
-    let mut tasks: JoinSet<std::result::Result<Done, (Option<usize>, DataFusionError)>> = JoinSet::new();
+    let mut tasks: JoinSet<std::result::Result<Done, (Option<usize>, DataFusionError)>> =
+        JoinSet::new();
     let mut executed: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
 
     for shared in &job.shared {
@@ -41,18 +42,30 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
         let plan = Arc::clone(&shared.plan);
         executed.push(Arc::clone(&plan));
         let ctx = Arc::clone(&task_ctx);
-        tasks.spawn(async move { table.drive(plan, ctx).await.map(|_| Done::Producer).map_err(|e| (None, e)) });
+        tasks.spawn(async move {
+            table
+                .drive(plan, ctx)
+                .await
+                .map(|_| Done::Producer)
+                .map_err(|e| (None, e))
+        });
     }
     for (i, stmt) in job.statements.iter().enumerate() {
         let plan = Arc::clone(&stmt.plan);
         executed.push(Arc::clone(&plan));
         let ctx = Arc::clone(&task_ctx);
-        tasks.spawn(async move { collect(plan, ctx).await.map(|b| Done::Statement(i, b)).map_err(|e| (Some(i), e)) });
+        tasks.spawn(async move {
+            collect(plan, ctx)
+                .await
+                .map(|b| Done::Statement(i, b))
+                .map_err(|e| (Some(i), e))
+        });
     }
 
     let mut printed = vec![Vec::new(); job.statements.len()];
     while let Some(joined) = tasks.join_next().await {
-        let outcome = joined.map_err(|e| SluiceError::Catalog(format!("a job task failed: {e}")))?;
+        let outcome =
+            joined.map_err(|e| SluiceError::Catalog(format!("a job task failed: {e}")))?;
         match outcome {
             Ok(Done::Producer) => {}
             Ok(Done::Statement(i, batches)) => {
@@ -79,7 +92,10 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
     }
     drop(progress);
     let mut metrics = session.env.metrics.snapshot();
-    metrics.rows_read += executed.iter().map(|p| rows_from_file_scans(p.as_ref())).sum::<u64>();
+    metrics.rows_read += executed
+        .iter()
+        .map(|p| rows_from_file_scans(p.as_ref()))
+        .sum::<u64>();
     Ok(RunReport {
         metrics,
         printed,
@@ -95,5 +111,9 @@ fn rows_from_file_scans(plan: &dyn ExecutionPlan) -> u64 {
     } else {
         0
     };
-    own + plan.children().iter().map(|c| rows_from_file_scans(c.as_ref())).sum::<u64>()
+    own + plan
+        .children()
+        .iter()
+        .map(|c| rows_from_file_scans(c.as_ref()))
+        .sum::<u64>()
 }

@@ -14,9 +14,9 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableType};
-use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -56,7 +56,8 @@ impl FanOutTable {
     /// Runs `plan` (which computes the relation) and feeds every subscriber. Call once, after
     /// all readers were planned.
     pub async fn drive(&self, plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Result<()> {
-        let subscribers = std::mem::take(&mut *self.subscribers.lock().unwrap_or_else(|p| p.into_inner()));
+        let subscribers =
+            std::mem::take(&mut *self.subscribers.lock().unwrap_or_else(|p| p.into_inner()));
         let n = plan.output_partitioning().partition_count();
         if n != self.partitions {
             return Err(DataFusionError::Internal(format!(
@@ -124,12 +125,17 @@ impl PartitionStream for ChannelPartition {
             match rx {
                 Some(mut rx) => rx.recv().await.map(|item| (item, Some(rx))),
                 None => Some((
-                    Err(DataFusionError::Internal("a shared relation's reader was executed twice".into())),
+                    Err(DataFusionError::Internal(
+                        "a shared relation's reader was executed twice".into(),
+                    )),
                     None,
                 )),
             }
         });
-        Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), stream))
+        Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream,
+        ))
     }
 }
 

@@ -74,11 +74,23 @@ impl JobMetrics {
         let sources = lock(&self.sources);
         MetricsSnapshot {
             rows_read: sources.iter().map(|s| s.rows.load(Ordering::Relaxed)).sum(),
-            bytes_read: sources.iter().map(|s| s.bytes.load(Ordering::Relaxed)).sum(),
-            total_bytes: sources.iter().map(|s| s.total_bytes.load(Ordering::Relaxed)).sum(),
+            bytes_read: sources
+                .iter()
+                .map(|s| s.bytes.load(Ordering::Relaxed))
+                .sum(),
+            total_bytes: sources
+                .iter()
+                .map(|s| s.total_bytes.load(Ordering::Relaxed))
+                .sum(),
             sinks: lock(&self.sinks)
                 .iter()
-                .map(|s| (s.table.clone(), s.rows.load(Ordering::Relaxed), s.error_output))
+                .map(|s| {
+                    (
+                        s.table.clone(),
+                        s.rows.load(Ordering::Relaxed),
+                        s.error_output,
+                    )
+                })
                 .collect(),
         }
     }

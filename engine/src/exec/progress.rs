@@ -53,14 +53,31 @@ impl Drop for Progress {
 /// `read 10000 rows (2.6 MiB) | wrote dwd_access=3342 access_rejects=0 | rejected 0 | 0.42 s`
 pub fn summary_line(s: &MetricsSnapshot, started: Instant) -> String {
     let secs = started.elapsed().as_secs_f64();
-    let rate = if secs > 0.0 { s.rows_read as f64 / secs } else { 0.0 };
-    let sinks: Vec<String> = s.sinks.iter().filter(|x| x.1 > 0 || !x.2).map(|(t, n, _)| format!("{t}={n}")).collect();
-    let bytes = if s.bytes_read > 0 { format!("{}, ", HumanBytes(s.bytes_read)) } else { String::new() };
+    let rate = if secs > 0.0 {
+        s.rows_read as f64 / secs
+    } else {
+        0.0
+    };
+    let sinks: Vec<String> = s
+        .sinks
+        .iter()
+        .filter(|x| x.1 > 0 || !x.2)
+        .map(|(t, n, _)| format!("{t}={n}"))
+        .collect();
+    let bytes = if s.bytes_read > 0 {
+        format!("{}, ", HumanBytes(s.bytes_read))
+    } else {
+        String::new()
+    };
     format!(
         "read {} rows ({bytes}{:.0} rows/s) | wrote {} | rejected {} | {:.2} s",
         s.rows_read,
         rate,
-        if sinks.is_empty() { "nothing".into() } else { sinks.join(" ") },
+        if sinks.is_empty() {
+            "nothing".into()
+        } else {
+            sinks.join(" ")
+        },
         s.rows_rejected(),
         secs
     )

@@ -84,7 +84,9 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
                     &script,
                     stmt.start,
                     "this statement cannot be part of a job",
-                    Some("a job holds CREATE TABLE, CREATE VIEW, SET, INSERT INTO and SELECT statements"),
+                    Some(
+                        "a job holds CREATE TABLE, CREATE VIEW, SET, INSERT INTO and SELECT statements",
+                    ),
                 ));
             }
         }
@@ -97,7 +99,8 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
     for (stmt, _) in &outputs {
         let plan = logical_plan(session, &script, stmt).await?;
         let mut counts = HashMap::new();
-        count_scans(&plan, &view_names, &mut counts).map_err(|e| plan_error(session, &script, stmt, e))?;
+        count_scans(&plan, &view_names, &mut counts)
+            .map_err(|e| plan_error(session, &script, stmt, e))?;
         for (name, n) in counts {
             if n > 1 {
                 self_joined.push(name.clone());
@@ -105,7 +108,9 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
             *total.entry(name).or_default() += n;
         }
     }
-    let is_shared = |name: &str| total.get(name).copied().unwrap_or(0) > 1 && !self_joined.iter().any(|s| s == name);
+    let is_shared = |name: &str| {
+        total.get(name).copied().unwrap_or(0) > 1 && !self_joined.iter().any(|s| s == name)
+    };
 
     // Register the views again, in order, so each binds to the shared relations before it.
     for v in &views {
@@ -117,10 +122,9 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
         if !is_shared(&v.name) {
             continue;
         }
-        let view = session
-            .schema
-            .registered(&v.name)
-            .ok_or_else(|| SluiceError::Catalog(format!("view '{}' vanished while planning", v.name)))?;
+        let view = session.schema.registered(&v.name).ok_or_else(|| {
+            SluiceError::Catalog(format!("view '{}' vanished while planning", v.name))
+        })?;
         let query = view
             .get_logical_plan()
             .map(|p| p.into_owned())
@@ -133,7 +137,9 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
             .map_err(|e| plan_error(session, &script, &v.statement, e))?;
         let partitions = plan.output_partitioning().partition_count();
         let table = Arc::new(FanOutTable::new(&v.name, view.schema(), partitions));
-        session.schema.replace_table(&v.name, Arc::clone(&table) as Arc<dyn TableProvider>);
+        session
+            .schema
+            .replace_table(&v.name, Arc::clone(&table) as Arc<dyn TableProvider>);
         shared.push(SharedRelation {
             name: v.name.clone(),
             table,
@@ -191,7 +197,9 @@ fn count_scans(
     plan.apply_with_subqueries(|node| {
         match node {
             LogicalPlan::TableScan(scan) => {
-                *counts.entry(scan.table_name.table().to_string()).or_default() += 1;
+                *counts
+                    .entry(scan.table_name.table().to_string())
+                    .or_default() += 1;
                 if let Ok(provider) = source_as_provider(&scan.source)
                     && let Some(inner) = provider.get_logical_plan()
                 {
@@ -216,13 +224,20 @@ fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result
         .def
         .resolved_options(&session.catalog().vars)
         .map_err(|e| located(script, stmt.start, &e.to_string(), None))?;
-    if let Err(e) = connectors::build_table(&created.def, options, &ConnectorEnv::new(ExecMode::Batch)) {
+    if let Err(e) =
+        connectors::build_table(&created.def, options, &ConnectorEnv::new(ExecMode::Batch))
+    {
         let msg = e.to_string();
         let at = quoted_after(&msg, "option '")
             .and_then(|k| option_location(stmt, &k))
             .or_else(|| option_location(stmt, "connector"))
             .unwrap_or(stmt.start);
-        return Err(located(script, at, &msg, Some("see the connector options in README.md")));
+        return Err(located(
+            script,
+            at,
+            &msg,
+            Some("see the connector options in README.md"),
+        ));
     }
     session
         .catalog_mut()
@@ -243,7 +258,12 @@ fn parse_one(script: &Script, stmt: &Statement) -> Result<SqlStatement> {
     })?;
     match parsed.into_iter().next() {
         Some(DFStatement::Statement(s)) => Ok(*s),
-        _ => Err(located(script, stmt.start, "expected one SQL statement", None)),
+        _ => Err(located(
+            script,
+            stmt.start,
+            "expected one SQL statement",
+            None,
+        )),
     }
 }
 
@@ -276,7 +296,12 @@ fn located(script: &Script, loc: Location, message: &str, hint: Option<&str>) ->
 }
 
 /// A DataFusion error while planning `stmt`, located in the file.
-pub fn plan_error(session: &Session, script: &Script, stmt: &Statement, err: DataFusionError) -> SluiceError {
+pub fn plan_error(
+    session: &Session,
+    script: &Script,
+    stmt: &Statement,
+    err: DataFusionError,
+) -> SluiceError {
     // Connector errors (bad option, missing input) name a table: point at its use.
     if let Some(SluiceError::Connector { table, message }) = external_sluice_error(&err) {
         let at = find_word(stmt, table, false).unwrap_or(stmt.start);
@@ -284,7 +309,12 @@ pub fn plan_error(session: &Session, script: &Script, stmt: &Statement, err: Dat
             .catalog()
             .table(table)
             .map(|t| format!("table '{table}' is declared at {}", t.origin));
-        return located(script, at, &format!("table '{table}': {message}"), origin.as_deref());
+        return located(
+            script,
+            at,
+            &format!("table '{table}': {message}"),
+            origin.as_deref(),
+        );
     }
     let known = session.catalog().table_names();
     let d = diagnose(stmt, &err, &known);

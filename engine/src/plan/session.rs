@@ -33,16 +33,19 @@ impl Session {
             // This rule moves `get_field` next to the scan by repeating the expression that
             // makes the struct: `parse_access_log(line)['ip']` and `['referer']` would each
             // parse the line again. Our struct-returning UDFs are expensive; keep them once.
-            .set_bool("datafusion.optimizer.enable_leaf_expression_pushdown", false);
+            .set_bool(
+                "datafusion.optimizer.enable_leaf_expression_pushdown",
+                false,
+            );
         let ctx = SessionContext::new_with_config(config);
         sluice_udfs::register_all(&ctx, &udf_config);
 
         let catalog = Arc::new(RwLock::new(catalog));
         let env = ConnectorEnv::new(mode);
         let schema = Arc::new(SluiceSchemaProvider::new(Arc::clone(&catalog), env.clone()));
-        let df_catalog = ctx
-            .catalog(CATALOG_NAME)
-            .ok_or_else(|| SluiceError::Catalog("DataFusion's default catalog is missing".into()))?;
+        let df_catalog = ctx.catalog(CATALOG_NAME).ok_or_else(|| {
+            SluiceError::Catalog("DataFusion's default catalog is missing".into())
+        })?;
         df_catalog.register_schema(SCHEMA_NAME, Arc::clone(&schema) as _)?;
         Ok(Session {
             ctx,

@@ -133,7 +133,11 @@ impl<'a> Cursor<'a> {
     fn identifier(&mut self, what: &str) -> Result<String, DdlError> {
         match self.peek() {
             Some(Token::Word(w)) => {
-                let name = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_ascii_lowercase() };
+                let name = if w.quote_style.is_some() {
+                    w.value.clone()
+                } else {
+                    w.value.to_ascii_lowercase()
+                };
                 self.pos += 1;
                 Ok(name)
             }
@@ -194,7 +198,11 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
             column: t.span.end.column,
         })
         .unwrap_or(stmt.start);
-    let mut c = Cursor { toks: &toks, pos: 0, end };
+    let mut c = Cursor {
+        toks: &toks,
+        pos: 0,
+        end,
+    };
     c.expect_keyword(Keyword::CREATE)?;
     c.eat_keyword(Keyword::TEMPORARY);
     c.expect_keyword(Keyword::TABLE)?;
@@ -207,7 +215,10 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
     };
     let name = c.identifier("a table name")?;
     if c.eat(&Token::Period) {
-        return c.error("qualified table names are not supported", Some("write the bare table name"));
+        return c.error(
+            "qualified table names are not supported",
+            Some("write the bare table name"),
+        );
     }
     c.expect(&Token::LParen)?;
     let mut columns = Vec::new();
@@ -230,7 +241,9 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
                 return Err(DdlError {
                     location: at,
                     message: "WATERMARK needs an expression".into(),
-                    hint: Some(format!("e.g. WATERMARK FOR {column} AS {column} - INTERVAL '5' SECOND")),
+                    hint: Some(format!(
+                        "e.g. WATERMARK FOR {column} AS {column} - INTERVAL '5' SECOND"
+                    )),
                 });
             }
             watermark = Some(WatermarkDef { column, expr });
@@ -313,7 +326,10 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
             description = c.string_literal();
         } else if c.eat_keyword(Keyword::PARTITIONED) {
             c.expect_keyword(Keyword::BY)?;
-            options.insert("partition_by".to_string(), c.identifier_list("a partition column")?.join(","));
+            options.insert(
+                "partition_by".to_string(),
+                c.identifier_list("a partition column")?.join(","),
+            );
         } else if c.eat_keyword(Keyword::WITH) {
             c.expect(&Token::LParen)?;
             loop {
@@ -336,7 +352,10 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
                     Some(Token::Word(w)) => w.value.clone(),
                     _ => {
                         c.pos -= 1;
-                        return c.error(format!("option '{key}' needs a value"), Some("write 'key' = 'value'"));
+                        return c.error(
+                            format!("option '{key}' needs a value"),
+                            Some("write 'key' = 'value'"),
+                        );
                     }
                 };
                 if options.insert(key.clone(), value).is_some() {
@@ -429,7 +448,10 @@ mod tests {
         assert_eq!(t.def.name, "access");
         assert_eq!(t.def.columns.len(), 3);
         assert!(!t.def.columns[0].nullable);
-        assert_eq!(t.def.columns[1].data_type, DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())));
+        assert_eq!(
+            t.def.columns[1].data_type,
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+        );
         assert_eq!(t.def.columns[2].data_type, DataType::Decimal128(10, 2));
         assert_eq!(t.def.primary_key, vec!["ip"]);
         assert_eq!(t.def.options["path"], "/tmp/a");
@@ -447,7 +469,8 @@ mod tests {
         assert!(e.message.contains("unknown type 'STRNG'"));
         let e = parse("CREATE TABLE t (a STRING) WITH ('path' = 'x')").unwrap_err();
         assert!(e.message.contains("no 'connector'"));
-        let e = parse("CREATE TABLE t (a STRING) WITH ('connector' = 'file' 'path' = 'x')").unwrap_err();
+        let e = parse("CREATE TABLE t (a STRING) WITH ('connector' = 'file' 'path' = 'x')")
+            .unwrap_err();
         assert!(e.message.contains("expected ')'"), "{}", e.message);
     }
 }

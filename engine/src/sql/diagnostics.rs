@@ -8,7 +8,13 @@ use super::script::{Statement, tokens};
 use crate::error::Location;
 
 /// Renders a located message like rustc does.
-pub fn render(file: &str, source: &str, loc: Location, message: &str, hint: Option<&str>) -> String {
+pub fn render(
+    file: &str,
+    source: &str,
+    loc: Location,
+    message: &str,
+    hint: Option<&str>,
+) -> String {
     let mut out = format!("{file}:{}:{}: error: {message}", loc.line, loc.column);
     if let Some(line) = source.lines().nth(loc.line.saturating_sub(1) as usize) {
         let gutter = loc.line.to_string().len();
@@ -38,7 +44,8 @@ pub struct Diagnosis {
 /// Locates a planning error inside `stmt`. `known_tables` feeds the hint for a missing table.
 pub fn diagnose(stmt: &Statement, err: &DataFusionError, known_tables: &[String]) -> Diagnosis {
     let message = clean_message(err);
-    let at = |name: &str, before_paren: bool| find_word(stmt, name, before_paren).unwrap_or(stmt.start);
+    let at =
+        |name: &str, before_paren: bool| find_word(stmt, name, before_paren).unwrap_or(stmt.start);
 
     if let Some(loc) = parser_location(&message) {
         return Diagnosis {
@@ -55,7 +62,11 @@ pub fn diagnose(stmt: &Statement, err: &DataFusionError, known_tables: &[String]
                 message: format!("table '{short}' not found"),
                 hint: Some(format!(
                     "declare it with CREATE TABLE {short} (...) WITH (...) in the job, or in catalog/*.yaml; known tables: {}",
-                    if known_tables.is_empty() { "none".into() } else { known_tables.join(", ") }
+                    if known_tables.is_empty() {
+                        "none".into()
+                    } else {
+                        known_tables.join(", ")
+                    }
                 )),
             };
         }
@@ -78,7 +89,9 @@ pub fn diagnose(stmt: &Statement, err: &DataFusionError, known_tables: &[String]
             return Diagnosis {
                 location: at(&short, false),
                 message,
-                hint: Some("check the column name against `sluice catalog describe <table>`".into()),
+                hint: Some(
+                    "check the column name against `sluice catalog describe <table>`".into(),
+                ),
             };
         }
     }
@@ -100,7 +113,11 @@ pub fn clean_message(err: &DataFusionError) -> String {
         DataFusionError::SQL(p, _) => p.to_string(),
         other => other.to_string(),
     };
-    for prefix in ["Error during planning: ", "Execution error: ", "sql parser error: "] {
+    for prefix in [
+        "Error during planning: ",
+        "Execution error: ",
+        "sql parser error: ",
+    ] {
         if let Some(rest) = text.strip_prefix(prefix) {
             return rest.trim().to_string();
         }
@@ -151,18 +168,41 @@ mod tests {
 
     #[test]
     fn renders_with_caret_and_hint() {
-        let out = render("a.sql", "SELECT 1\nFROM nope", Location { line: 2, column: 6 }, "table 'nope' not found", Some("declare it"));
-        assert_eq!(out, "a.sql:2:6: error: table 'nope' not found\n  |\n2 | FROM nope\n  |      ^\n  = hint: declare it");
+        let out = render(
+            "a.sql",
+            "SELECT 1\nFROM nope",
+            Location { line: 2, column: 6 },
+            "table 'nope' not found",
+            Some("declare it"),
+        );
+        assert_eq!(
+            out,
+            "a.sql:2:6: error: table 'nope' not found\n  |\n2 | FROM nope\n  |      ^\n  = hint: declare it"
+        );
     }
 
     #[test]
     fn finds_missing_table_and_function() {
         let script = Script::parse("j.sql", "\nINSERT INTO t\nSELECT frob(x) FROM nope").unwrap();
         let stmt = &script.statements[0];
-        let d = diagnose(stmt, &DataFusionError::Plan("table 'datafusion.public.nope' not found".into()), &["t".into()]);
-        assert_eq!(d.location, Location { line: 3, column: 21 });
+        let d = diagnose(
+            stmt,
+            &DataFusionError::Plan("table 'datafusion.public.nope' not found".into()),
+            &["t".into()],
+        );
+        assert_eq!(
+            d.location,
+            Location {
+                line: 3,
+                column: 21
+            }
+        );
         assert!(d.hint.unwrap().contains("known tables: t"));
-        let d = diagnose(stmt, &DataFusionError::Plan("Invalid function 'frob'.\nDid you mean 'floor'?".into()), &[]);
+        let d = diagnose(
+            stmt,
+            &DataFusionError::Plan("Invalid function 'frob'.\nDid you mean 'floor'?".into()),
+            &[],
+        );
         assert_eq!(d.location, Location { line: 3, column: 8 });
     }
 
@@ -170,7 +210,10 @@ mod tests {
     fn reads_parser_locations() {
         assert_eq!(
             parser_location("Expected: an expression, found: FROM at Line: 3, Column: 14"),
-            Some(Location { line: 3, column: 14 })
+            Some(Location {
+                line: 3,
+                column: 14
+            })
         );
         assert_eq!(parser_location("nothing here"), None);
     }

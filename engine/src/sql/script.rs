@@ -39,15 +39,17 @@ pub struct Script {
 /// Tokens of `sql` without whitespace and comments, with their spans.
 pub fn tokens(sql: &str) -> std::result::Result<Vec<TokenWithSpan>, (Location, String)> {
     let dialect = GenericDialect {};
-    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| {
-        (
-            Location {
-                line: e.location.line,
-                column: e.location.column,
-            },
-            e.message,
-        )
-    })?;
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| {
+            (
+                Location {
+                    line: e.location.line,
+                    column: e.location.column,
+                },
+                e.message,
+            )
+        })?;
     Ok(tokens
         .into_iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
@@ -64,7 +66,13 @@ impl Script {
                     line: e.location.line,
                     column: e.location.column,
                 };
-                SluiceError::Sql(render(file, source, loc, &e.message, Some("check quotes and comments")))
+                SluiceError::Sql(render(
+                    file,
+                    source,
+                    loc,
+                    &e.message,
+                    Some("check quotes and comments"),
+                ))
             })?;
         let index = LineIndex::new(source);
         let mut statements = Vec::new();
@@ -118,7 +126,9 @@ fn classify(tokens: &[&TokenWithSpan]) -> StatementKind {
         Some(Keyword::INSERT) => StatementKind::Insert,
         Some(Keyword::SET) => StatementKind::Set,
         Some(Keyword::SELECT | Keyword::WITH | Keyword::VALUES) => StatementKind::Query,
-        _ if matches!(tokens.first().map(|t| &t.token), Some(Token::LParen)) => StatementKind::Query,
+        _ if matches!(tokens.first().map(|t| &t.token), Some(Token::LParen)) => {
+            StatementKind::Query
+        }
         _ => StatementKind::Other,
     }
 }
@@ -133,7 +143,10 @@ impl<'a> LineIndex<'a> {
     fn new(source: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { source, line_starts }
+        LineIndex {
+            source,
+            line_starts,
+        }
     }
 
     /// Byte offset of a location (columns count characters, 1-based). The end location of a
@@ -144,7 +157,12 @@ impl<'a> LineIndex<'a> {
         };
         let line = &self.source[line_start..];
         let col = loc.column.saturating_sub(1) as usize;
-        line_start + line.char_indices().nth(col).map(|(i, _)| i).unwrap_or(line.len())
+        line_start
+            + line
+                .char_indices()
+                .nth(col)
+                .map(|(i, _)| i)
+                .unwrap_or(line.len())
     }
 
     fn padding(&self, loc: datafusion::sql::sqlparser::tokenizer::Location) -> String {
@@ -163,7 +181,14 @@ mod tests {
         let src = "-- a job\nCREATE VIEW v AS SELECT 1;\n\n  INSERT INTO t\n  SELECT ';' FROM v ;\nSELECT 2";
         let s = Script::parse("j.sql", src).unwrap();
         let kinds: Vec<_> = s.statements.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, vec![StatementKind::CreateView, StatementKind::Insert, StatementKind::Query]);
+        assert_eq!(
+            kinds,
+            vec![
+                StatementKind::CreateView,
+                StatementKind::Insert,
+                StatementKind::Query
+            ]
+        );
         assert_eq!(s.statements[1].text, "INSERT INTO t\n  SELECT ';' FROM v");
         assert_eq!(s.statements[1].start, Location { line: 4, column: 3 });
         assert!(s.statements[1].padded.starts_with("\n\n\n  INSERT"));
@@ -172,7 +197,9 @@ mod tests {
 
     #[test]
     fn unterminated_string_points_at_it() {
-        let err = Script::parse("j.sql", "SELECT 1;\nSELECT 'oops").unwrap_err().to_string();
+        let err = Script::parse("j.sql", "SELECT 1;\nSELECT 'oops")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("j.sql:2:"), "{err}");
     }
 

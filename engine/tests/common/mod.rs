@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 pub fn testdata(name: &str) -> PathBuf {
@@ -31,7 +34,10 @@ pub fn sluice_ok(args: &[&str]) -> String {
     let out = sluice(args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "sluice {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "sluice {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     stdout
 }
 
@@ -42,7 +48,10 @@ pub fn query_csv(warehouse: &Path, extra: &[&str], sql: &str) -> Vec<Vec<String>
     args.extend_from_slice(extra);
     args.push(sql);
     let out = sluice_ok(&args);
-    out.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    out.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
 }
 
 /// Rows of each table in the seed MySQL dump (`INSERT INTO `t` VALUES (...);` lines), as text fields.
@@ -50,10 +59,16 @@ pub fn seed_tables() -> BTreeMap<String, Vec<Vec<String>>> {
     let dump = std::fs::read_to_string(testdata("seed_results.sql")).expect("seed dump");
     let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for line in dump.lines() {
-        let Some(rest) = line.strip_prefix("INSERT INTO `") else { continue };
-        let Some((table, values)) = rest.split_once("` VALUES (") else { continue };
+        let Some(rest) = line.strip_prefix("INSERT INTO `") else {
+            continue;
+        };
+        let Some((table, values)) = rest.split_once("` VALUES (") else {
+            continue;
+        };
         let values = values.trim_end_matches(");");
-        out.entry(table.to_string()).or_default().push(split_sql_values(values));
+        out.entry(table.to_string())
+            .or_default()
+            .push(split_sql_values(values));
     }
     out
 }

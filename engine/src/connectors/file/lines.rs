@@ -49,7 +49,11 @@ pub fn plan_ranges(files: &[(PathBuf, u64)], partitions: usize) -> Vec<Vec<FileR
                 filled = 0;
             }
             // The last partition takes whatever is left.
-            let room = if out.len() == partitions { u64::MAX } else { target - filled };
+            let room = if out.len() == partitions {
+                u64::MAX
+            } else {
+                target - filled
+            };
             let end = start + room.min(size - start);
             if let Some(last) = out.last_mut() {
                 last.push(FileRange {
@@ -102,7 +106,10 @@ impl PartitionStream for LinesPartition {
         let stream = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         });
-        Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), stream))
+        Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream,
+        ))
     }
 }
 
@@ -145,7 +152,13 @@ pub fn read_range(
                 }
             }
         }
-        while !skip_partial {
+        // Still looking for the end of a partial line: read the next chunk.
+        if skip_partial {
+            buf.drain(..consumed);
+            pos += consumed as u64;
+            continue;
+        }
+        loop {
             if pos + consumed as u64 >= range.end {
                 done = true;
                 break;
@@ -236,7 +249,10 @@ impl LineBatch {
         if self.rows == 0 {
             return true;
         }
-        let mut full = std::mem::replace(&mut self.builder, StringBuilder::with_capacity(self.capacity, self.capacity * 256));
+        let mut full = std::mem::replace(
+            &mut self.builder,
+            StringBuilder::with_capacity(self.capacity, self.capacity * 256),
+        );
         let array = Arc::new(full.finish());
         metrics.rows.fetch_add(self.rows as u64, Ordering::Relaxed);
         metrics.bytes.fetch_add(self.bytes, Ordering::Relaxed);
@@ -265,7 +281,12 @@ mod tests {
         let mut out = Vec::new();
         for r in ranges {
             read_range(r, &schema(), batch_size, &metrics, &mut |b| {
-                let a = b.column(0).as_any().downcast_ref::<StringArray>().unwrap().clone();
+                let a = b
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .unwrap()
+                    .clone();
                 out.extend((0..a.len()).map(|i| a.value(i).to_string()));
                 true
             })
@@ -278,7 +299,9 @@ mod tests {
     fn every_line_once_whatever_the_cut() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.log");
-        let lines: Vec<String> = (0..500).map(|i| format!("line {i} {}", "x".repeat(i % 37))).collect();
+        let lines: Vec<String> = (0..500)
+            .map(|i| format!("line {i} {}", "x".repeat(i % 37)))
+            .collect();
         let mut f = File::create(&path).unwrap();
         for l in &lines {
             writeln!(f, "{l}").unwrap();
@@ -293,7 +316,11 @@ mod tests {
             let mut s = 0;
             while s < size {
                 let e = (s + cut).min(size);
-                ranges.push(FileRange { path: path.clone(), start: s, end: e });
+                ranges.push(FileRange {
+                    path: path.clone(),
+                    start: s,
+                    end: e,
+                });
                 s = e;
             }
             assert_eq!(read_all(&ranges, 64), expected, "cut {cut}");
@@ -305,16 +332,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.log");
         std::fs::write(&path, b"a\n\n\xff\xfeb\nc\n").unwrap();
-        let r = FileRange { path, start: 0, end: 100 };
+        let r = FileRange {
+            path,
+            start: 0,
+            end: 100,
+        };
         assert_eq!(read_all(&[r], 2), vec!["a", "", "\u{fffd}\u{fffd}b", "c"]);
     }
 
     #[test]
     fn plans_balanced_ranges() {
-        let files = vec![(PathBuf::from("a"), 5 << 20), (PathBuf::from("b"), 3 << 20), (PathBuf::from("c"), 0)];
+        let files = vec![
+            (PathBuf::from("a"), 5 << 20),
+            (PathBuf::from("b"), 3 << 20),
+            (PathBuf::from("c"), 0),
+        ];
         let parts = plan_ranges(&files, 2);
         assert_eq!(parts.len(), 2);
-        let sizes: Vec<u64> = parts.iter().map(|p| p.iter().map(|r| r.end - r.start).sum()).collect();
+        let sizes: Vec<u64> = parts
+            .iter()
+            .map(|p| p.iter().map(|r| r.end - r.start).sum())
+            .collect();
         assert_eq!(sizes, vec![4 << 20, 4 << 20]);
         let covered: u64 = sizes.iter().sum();
         assert_eq!(covered, 8 << 20);

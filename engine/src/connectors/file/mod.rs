@@ -16,7 +16,9 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
@@ -32,7 +34,13 @@ use crate::catalog::TableDef;
 use crate::error::SluiceError;
 use crate::exec::metrics::{JobMetrics, SourceMetrics};
 
-const OPTIONS: &[&str] = &["path", "format", "partition_by", "csv.header", "csv.delimiter"];
+const OPTIONS: &[&str] = &[
+    "path",
+    "format",
+    "partition_by",
+    "csv.header",
+    "csv.delimiter",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -90,16 +98,24 @@ impl FileTable {
             }
         }
         if partition_by.len() == def.columns.len() {
-            return Err(SluiceError::connector(&def.name, "partition_by names every column; keep at least one data column"));
+            return Err(SluiceError::connector(
+                &def.name,
+                "partition_by names every column; keep at least one data column",
+            ));
         }
-        if format == FileFormat::Lines && (def.columns.len() != 1 || def.columns[0].data_type != DataType::Utf8) {
+        if format == FileFormat::Lines
+            && (def.columns.len() != 1 || def.columns[0].data_type != DataType::Utf8)
+        {
             return Err(SluiceError::connector(
                 &def.name,
                 "format 'lines' gives exactly one STRING column (e.g. `line STRING`)",
             ));
         }
         if format == FileFormat::Lines && !partition_by.is_empty() {
-            return Err(SluiceError::connector(&def.name, "format 'lines' cannot be partitioned"));
+            return Err(SluiceError::connector(
+                &def.name,
+                "format 'lines' cannot be partitioned",
+            ));
         }
         let delimiter = opts.get("csv.delimiter").unwrap_or(",");
         let csv_delimiter = match delimiter.as_bytes() {
@@ -166,7 +182,9 @@ impl FileTable {
         let mut files = paths
             .into_iter()
             .map(|p| {
-                let len = std::fs::metadata(&p).map(|m| m.len()).map_err(|e| self.error(format!("{}: {e}", p.display())))?;
+                let len = std::fs::metadata(&p)
+                    .map(|m| m.len())
+                    .map_err(|e| self.error(format!("{}: {e}", p.display())))?;
                 Ok((p, len))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -210,10 +228,17 @@ impl FileTable {
             url.push('/');
         }
         let url = ListingTableUrl::parse(&url)?;
-        let (format, ext): (Arc<dyn datafusion::datasource::file_format::FileFormat>, &str) = match self.format {
+        let (format, ext): (
+            Arc<dyn datafusion::datasource::file_format::FileFormat>,
+            &str,
+        ) = match self.format {
             FileFormat::Parquet => (Arc::new(ParquetFormat::default()), ".parquet"),
             FileFormat::Csv => (
-                Arc::new(CsvFormat::default().with_has_header(self.csv_header).with_delimiter(self.csv_delimiter)),
+                Arc::new(
+                    CsvFormat::default()
+                        .with_has_header(self.csv_header)
+                        .with_delimiter(self.csv_delimiter),
+                ),
                 ".csv",
             ),
             FileFormat::Json | FileFormat::Lines => (Arc::new(JsonFormat::default()), ".json"),
@@ -254,7 +279,9 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in rd.flatten() {
             let p = entry.path();
             // Hidden entries are staging directories and editor files, never data.
@@ -289,14 +316,20 @@ impl TableProvider for FileTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if self.format == FileFormat::Lines {
-            return self.lines_scan(state)?.scan(state, projection, filters, limit).await;
+            return self
+                .lines_scan(state)?
+                .scan(state, projection, filters, limit)
+                .await;
         }
         let listing = self.listing_table()?;
         let projection = self.to_listing_projection(projection);
         listing.scan(state, Some(&projection), filters, limit).await
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
         // Filters on partition columns prune directories; everything else is re-checked above us.
         Ok(filters
             .iter()
@@ -318,7 +351,9 @@ impl TableProvider for FileTable {
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if insert_op != InsertOp::Append && insert_op != InsertOp::Overwrite {
-            return Err(self.error(format!("{insert_op} is not supported by the file connector")));
+            return Err(self.error(format!(
+                "{insert_op} is not supported by the file connector"
+            )));
         }
         let sink = FileSink {
             table: self.name.clone(),
@@ -331,7 +366,10 @@ impl TableProvider for FileTable {
             metrics: self.metrics.sink(&self.name, self.error_output),
         };
         if self.path.contains(['*', '?', '[']) {
-            return Err(self.error(format!("cannot write to a glob path '{}': give a directory", self.path)));
+            return Err(self.error(format!(
+                "cannot write to a glob path '{}': give a directory",
+                self.path
+            )));
         }
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }

@@ -50,7 +50,13 @@ pub struct FileSink {
 
 impl DisplayAs for FileSink {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FileSink: table={} format={:?} dir={}", self.table, self.format, self.dir.display())
+        write!(
+            f,
+            "FileSink: table={} format={:?} dir={}",
+            self.table,
+            self.format,
+            self.dir.display()
+        )
     }
 }
 
@@ -60,7 +66,11 @@ impl DataSink for FileSink {
         &self.schema
     }
 
-    async fn write_all(&self, mut data: SendableRecordBatchStream, _ctx: &Arc<TaskContext>) -> Result<u64> {
+    async fn write_all(
+        &self,
+        mut data: SendableRecordBatchStream,
+        _ctx: &Arc<TaskContext>,
+    ) -> Result<u64> {
         let staging = staging_dir(&self.dir);
         let result = async {
             let mut writers: HashMap<String, PartWriter> = HashMap::new();
@@ -81,7 +91,9 @@ impl DataSink for FileSink {
                     writer.write(&sub)?;
                 }
                 rows += batch.num_rows() as u64;
-                self.metrics.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                self.metrics
+                    .rows
+                    .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
             }
             if writers.is_empty() && self.partition_cols.is_empty() {
                 // An empty unpartitioned result still replaces the table: with an empty file.
@@ -107,7 +119,9 @@ impl FileSink {
     /// Splits a batch by partition values: (relative dir like `day=20161110`, rows without
     /// the partition columns).
     fn split(&self, batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>> {
-        let data_cols: Vec<usize> = (0..batch.num_columns()).filter(|i| !self.partition_cols.contains(i)).collect();
+        let data_cols: Vec<usize> = (0..batch.num_columns())
+            .filter(|i| !self.partition_cols.contains(i))
+            .collect();
         let data = batch.project(&data_cols)?;
         let data = RecordBatch::try_new(Arc::clone(&self.file_schema), data.columns().to_vec())?;
         if self.partition_cols.is_empty() {
@@ -121,16 +135,20 @@ impl FileSink {
         let keys: Vec<&StringArray> = keys
             .iter()
             .map(|k| {
-                k.as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| DataFusionError::Internal("partition key cast to Utf8 failed".into()))
+                k.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+                    DataFusionError::Internal("partition key cast to Utf8 failed".into())
+                })
             })
             .collect::<Result<_>>()?;
         let path_of = |row: usize| -> Result<String> {
             let mut parts = Vec::with_capacity(keys.len());
             for (k, &col) in keys.iter().zip(&self.partition_cols) {
                 let name = self.schema.field(col).name();
-                let value = if k.is_null(row) { NULL_PARTITION } else { k.value(row) };
+                let value = if k.is_null(row) {
+                    NULL_PARTITION
+                } else {
+                    k.value(row)
+                };
                 check_partition_value(name, value)?;
                 parts.push(format!("{name}={value}"));
             }
@@ -141,7 +159,11 @@ impl FileSink {
         let mut groups: Vec<(String, Vec<u32>)> = vec![];
         let mut index: HashMap<String, usize> = HashMap::new();
         for row in 0..batch.num_rows() {
-            let p = if row == 0 { first.clone() } else { path_of(row)? };
+            let p = if row == 0 {
+                first.clone()
+            } else {
+                path_of(row)?
+            };
             let slot = *index.entry(p.clone()).or_insert_with(|| {
                 groups.push((p, Vec::new()));
                 groups.len() - 1
@@ -160,18 +182,27 @@ impl FileSink {
     fn open_writer(&self, dir: &Path, n: usize) -> Result<PartWriter> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         let path = dir.join(format!("part-{n:05}.{}", self.format.extension()));
-        let file = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io_err(&path, e))?);
+        let file =
+            BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io_err(&path, e))?);
         Ok(match self.format {
             FileFormat::Parquet => {
-                let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-                PartWriter::Parquet(Box::new(ArrowWriter::try_new(file, Arc::clone(&self.file_schema), Some(props))?))
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .build();
+                PartWriter::Parquet(Box::new(ArrowWriter::try_new(
+                    file,
+                    Arc::clone(&self.file_schema),
+                    Some(props),
+                )?))
             }
-            FileFormat::Csv => PartWriter::Csv(
+            FileFormat::Csv => PartWriter::Csv(Box::new(
                 datafusion::arrow::csv::WriterBuilder::new()
                     .with_header(self.csv_header)
                     .build(file),
-            ),
-            FileFormat::Json => PartWriter::Json(datafusion::arrow::json::LineDelimitedWriter::new(file)),
+            )),
+            FileFormat::Json => {
+                PartWriter::Json(datafusion::arrow::json::LineDelimitedWriter::new(file))
+            }
             FileFormat::Lines => PartWriter::Lines(file),
         })
     }
@@ -208,7 +239,10 @@ fn io_err(path: &Path, e: std::io::Error) -> DataFusionError {
 /// A sibling of the table directory, so the final rename stays on one filesystem and
 /// readers of the table never see half-written files.
 fn staging_dir(dir: &Path) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "table".into());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "table".into());
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -227,7 +261,7 @@ fn check_partition_value(column: &str, value: &str) -> Result<()> {
 
 enum PartWriter {
     Parquet(Box<ArrowWriter<BufWriter<File>>>),
-    Csv(datafusion::arrow::csv::Writer<BufWriter<File>>),
+    Csv(Box<datafusion::arrow::csv::Writer<BufWriter<File>>>),
     Json(datafusion::arrow::json::LineDelimitedWriter<BufWriter<File>>),
     /// One string column, written as raw lines (the table was checked to have exactly that).
     Lines(BufWriter<File>),
@@ -242,10 +276,9 @@ impl PartWriter {
             PartWriter::Lines(w) => {
                 use std::io::Write;
                 let col = cast(batch.column(0), &DataType::Utf8)?;
-                let lines = col
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| DataFusionError::Internal("lines column cast to Utf8 failed".into()))?;
+                let lines = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+                    DataFusionError::Internal("lines column cast to Utf8 failed".into())
+                })?;
                 for line in lines.iter().flatten() {
                     w.write_all(line.as_bytes())?;
                     w.write_all(b"\n")?;
@@ -262,7 +295,7 @@ impl PartWriter {
                 w.close()?;
             }
             PartWriter::Csv(w) => {
-                w.into_inner().flush()?;
+                (*w).into_inner().flush()?;
             }
             PartWriter::Json(mut w) => {
                 w.finish()?;

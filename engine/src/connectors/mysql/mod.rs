@@ -55,7 +55,11 @@ impl MySqlTarget {
     }
 
     pub fn error(&self, what: &str, e: impl std::fmt::Display) -> DataFusionError {
-        SluiceError::connector(&self.name, format!("{what} ({}.{}): {e}", self.display_url(), self.table)).into()
+        SluiceError::connector(
+            &self.name,
+            format!("{what} ({}.{}): {e}", self.display_url(), self.table),
+        )
+        .into()
     }
 
     pub fn database(&self) -> Option<&str> {
@@ -65,7 +69,8 @@ impl MySqlTarget {
     /// A pool on the table's database, creating the database first if it is missing.
     pub async fn connect(&self, create_database: bool) -> Result<Pool> {
         if create_database && let Some(db) = self.database() {
-            let server = Pool::new(OptsBuilder::from_opts(self.opts.clone()).db_name(None::<String>));
+            let server =
+                Pool::new(OptsBuilder::from_opts(self.opts.clone()).db_name(None::<String>));
             let created = async {
                 let mut conn = server.get_conn().await?;
                 conn.query_drop(format!(
@@ -100,11 +105,17 @@ impl MySqlTable {
         let opts = Options::new(&def.name, options, OPTIONS)?;
         let url = opts.required("url")?;
         let parsed = Opts::from_url(url).map_err(|e| {
-            SluiceError::connector(&def.name, format!("bad url (expected mysql://user[:password]@host:port/database): {e}"))
+            SluiceError::connector(
+                &def.name,
+                format!("bad url (expected mysql://user[:password]@host:port/database): {e}"),
+            )
         })?;
         let batch_size: usize = opts.parse_or("batch_size", 1000)?;
         if batch_size == 0 {
-            return Err(SluiceError::connector(&def.name, "batch_size must be at least 1"));
+            return Err(SluiceError::connector(
+                &def.name,
+                "batch_size must be at least 1",
+            ));
         }
         Ok(MySqlTable {
             target: MySqlTarget {
@@ -121,16 +132,27 @@ impl MySqlTable {
         })
     }
 
-    async fn read_all(&self, projection: Option<&Vec<usize>>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    async fn read_all(
+        &self,
+        projection: Option<&Vec<usize>>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let t = &self.target;
         let schema = match projection {
             Some(p) => Arc::new(t.schema.project(p)?),
             None => Arc::clone(&t.schema),
         };
-        let columns: Vec<String> = schema.fields().iter().map(|f| schema::quote_ident(f.name())).collect();
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| schema::quote_ident(f.name()))
+            .collect();
         let sql = format!(
             "SELECT {} FROM {}",
-            if columns.is_empty() { "1".to_string() } else { columns.join(", ") },
+            if columns.is_empty() {
+                "1".to_string()
+            } else {
+                columns.join(", ")
+            },
             schema::quote_ident(&t.table)
         );
         let pool = t.connect(false).await?;
@@ -141,7 +163,8 @@ impl MySqlTable {
         .await;
         let _ = pool.disconnect().await;
         let rows = rows.map_err(|e| t.error("reading", e))?;
-        let batch = values::rows_to_batch(&schema, rows).map_err(|e| t.error("converting rows", e))?;
+        let batch =
+            values::rows_to_batch(&schema, rows).map_err(|e| t.error("converting rows", e))?;
         Ok((schema, vec![batch]))
     }
 }
@@ -174,7 +197,10 @@ impl TableProvider for MySqlTable {
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if insert_op != InsertOp::Append {
-            return Err(self.target.error("insert", format!("{insert_op} is not supported; the sink upserts on the primary key")));
+            return Err(self.target.error(
+                "insert",
+                format!("{insert_op} is not supported; the sink upserts on the primary key"),
+            ));
         }
         let sink = MySqlSink::new(
             self.target.clone(),

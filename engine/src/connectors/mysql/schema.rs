@@ -9,14 +9,18 @@ pub fn quote_ident(name: &str) -> String {
 /// The MySQL column type for an Arrow type. Key columns need a bounded length.
 fn column_type(dt: &DataType, in_key: bool) -> Result<String, String> {
     Ok(match dt {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if in_key => "VARCHAR(255)".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if in_key => {
+            "VARCHAR(255)".into()
+        }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "TEXT".into(),
         DataType::Boolean => "BOOLEAN".into(),
         DataType::Int8 => "TINYINT".into(),
         DataType::Int16 => "SMALLINT".into(),
         DataType::Int32 => "INT".into(),
         DataType::Int64 => "BIGINT".into(),
-        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => "BIGINT UNSIGNED".into(),
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            "BIGINT UNSIGNED".into()
+        }
         DataType::Float32 => "FLOAT".into(),
         DataType::Float64 => "DOUBLE".into(),
         DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
@@ -27,12 +31,24 @@ fn column_type(dt: &DataType, in_key: bool) -> Result<String, String> {
     })
 }
 
-pub fn create_table_sql(table: &str, schema: &Schema, primary_key: &[String]) -> Result<String, String> {
+pub fn create_table_sql(
+    table: &str,
+    schema: &Schema,
+    primary_key: &[String],
+) -> Result<String, String> {
     let mut cols = Vec::with_capacity(schema.fields().len() + 1);
     for f in schema.fields() {
         let in_key = primary_key.iter().any(|k| k == f.name());
-        let null = if in_key || !f.is_nullable() { " NOT NULL" } else { " NULL" };
-        cols.push(format!("{} {}{null}", quote_ident(f.name()), column_type(f.data_type(), in_key)?));
+        let null = if in_key || !f.is_nullable() {
+            " NOT NULL"
+        } else {
+            " NULL"
+        };
+        cols.push(format!(
+            "{} {}{null}",
+            quote_ident(f.name()),
+            column_type(f.data_type(), in_key)?
+        ));
     }
     if !primary_key.is_empty() {
         let keys: Vec<String> = primary_key.iter().map(|k| quote_ident(k)).collect();
@@ -48,10 +64,18 @@ pub fn create_table_sql(table: &str, schema: &Schema, primary_key: &[String]) ->
 /// `INSERT … VALUES (?, …), … ON DUPLICATE KEY UPDATE …` for `rows` rows. Without a primary
 /// key there is nothing to upsert on and rows are appended.
 pub fn upsert_sql(table: &str, schema: &Schema, primary_key: &[String], rows: usize) -> String {
-    let names: Vec<String> = schema.fields().iter().map(|f| quote_ident(f.name())).collect();
+    let names: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| quote_ident(f.name()))
+        .collect();
     let one_row = format!("({})", vec!["?"; names.len()].join(", "));
     let values = vec![one_row; rows].join(", ");
-    let mut sql = format!("INSERT INTO {} ({}) VALUES {values}", quote_ident(table), names.join(", "));
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES {values}",
+        quote_ident(table),
+        names.join(", ")
+    );
     if primary_key.is_empty() {
         return sql;
     }
@@ -104,7 +128,15 @@ mod tests {
             "INSERT INTO `t` (`day`, `cms_id`, `times`) VALUES (?, ?, ?), (?, ?, ?) \
              ON DUPLICATE KEY UPDATE `times` = VALUES(`times`)"
         );
-        let all_key = upsert_sql("t", &schema(), &["day".into(), "cms_id".into(), "times".into()], 1);
-        assert!(all_key.ends_with("ON DUPLICATE KEY UPDATE `day` = `day`"), "{all_key}");
+        let all_key = upsert_sql(
+            "t",
+            &schema(),
+            &["day".into(), "cms_id".into(), "times".into()],
+            1,
+        );
+        assert!(
+            all_key.ends_with("ON DUPLICATE KEY UPDATE `day` = `day`"),
+            "{all_key}"
+        );
     }
 }

@@ -30,7 +30,12 @@ pub struct MySqlSink {
 }
 
 impl MySqlSink {
-    pub fn new(target: MySqlTarget, batch_size: usize, create_table: bool, metrics: Arc<SinkMetrics>) -> Self {
+    pub fn new(
+        target: MySqlTarget,
+        batch_size: usize,
+        create_table: bool,
+        metrics: Arc<SinkMetrics>,
+    ) -> Self {
         MySqlSink {
             target,
             batch_size,
@@ -41,9 +46,15 @@ impl MySqlSink {
 
     async fn prepare(&self, conn: &mut Conn) -> Result<()> {
         if self.create_table {
-            let ddl = create_table_sql(&self.target.table, &self.target.schema, &self.target.primary_key)
+            let ddl = create_table_sql(
+                &self.target.table,
+                &self.target.schema,
+                &self.target.primary_key,
+            )
+            .map_err(|e| self.target.error("creating the table", e))?;
+            conn.query_drop(ddl)
+                .await
                 .map_err(|e| self.target.error("creating the table", e))?;
-            conn.query_drop(ddl).await.map_err(|e| self.target.error("creating the table", e))?;
         }
         Ok(())
     }
@@ -64,7 +75,9 @@ impl MySqlSink {
                 conn.exec_drop(sql, Params::Positional(values))
                     .await
                     .map_err(|e| t.error("upserting rows", e))?;
-                self.metrics.rows.fetch_add((end - start) as u64, Ordering::Relaxed);
+                self.metrics
+                    .rows
+                    .fetch_add((end - start) as u64, Ordering::Relaxed);
                 written += (end - start) as u64;
                 start = end;
             }
@@ -75,7 +88,13 @@ impl MySqlSink {
 
 impl DisplayAs for MySqlSink {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MySqlSink: table={} at {} (upsert on {:?})", self.target.table, self.target.display_url(), self.target.primary_key)
+        write!(
+            f,
+            "MySqlSink: table={} at {} (upsert on {:?})",
+            self.target.table,
+            self.target.display_url(),
+            self.target.primary_key
+        )
     }
 }
 
@@ -85,13 +104,20 @@ impl DataSink for MySqlSink {
         &self.target.schema
     }
 
-    async fn write_all(&self, data: SendableRecordBatchStream, _ctx: &Arc<TaskContext>) -> Result<u64> {
+    async fn write_all(
+        &self,
+        data: SendableRecordBatchStream,
+        _ctx: &Arc<TaskContext>,
+    ) -> Result<u64> {
         if self.target.primary_key.is_empty() {
             tracing::warn!(table = %self.target.name, "no primary key declared: rows are appended, a rerun duplicates them");
         }
         let pool = self.target.connect(self.create_table).await?;
         let result = async {
-            let mut conn = pool.get_conn().await.map_err(|e| self.target.error("connecting", e))?;
+            let mut conn = pool
+                .get_conn()
+                .await
+                .map_err(|e| self.target.error("connecting", e))?;
             self.prepare(&mut conn).await?;
             self.write(&mut conn, data).await
         }

@@ -28,7 +28,9 @@ pub fn params(columns: &[ArrayRef], rows: std::ops::Range<usize>) -> Result<Vec<
 /// Casts the few types we bind through another one: strings to Utf8, timestamps to µs UTC.
 fn normalize(col: &ArrayRef) -> Result<ArrayRef> {
     Ok(match col.data_type() {
-        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => cast(col, &DataType::Utf8)?,
+        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => {
+            cast(col, &DataType::Utf8)?
+        }
         DataType::Timestamp(TimeUnit::Microsecond, None) => Arc::clone(col),
         DataType::Timestamp(_, _) => cast(col, &DataType::Timestamp(TimeUnit::Microsecond, None))?,
         _ => Arc::clone(col),
@@ -55,14 +57,18 @@ fn cell(col: &ArrayRef, row: usize) -> Result<Value> {
         ScalarValue::Binary(Some(b)) | ScalarValue::LargeBinary(Some(b)) => Value::Bytes(b),
         ScalarValue::Date32(Some(days)) => {
             let d = chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
-                .ok_or_else(|| DataFusionError::Execution(format!("date out of range: {days} days")))?
+                .ok_or_else(|| {
+                    DataFusionError::Execution(format!("date out of range: {days} days"))
+                })?
                 .date_naive();
             use chrono::Datelike;
             Value::Date(d.year() as u16, d.month() as u8, d.day() as u8, 0, 0, 0, 0)
         }
         ScalarValue::TimestampMicrosecond(Some(us), _) => {
             let t = chrono::DateTime::from_timestamp_micros(us)
-                .ok_or_else(|| DataFusionError::Execution(format!("timestamp out of range: {us} µs")))?
+                .ok_or_else(|| {
+                    DataFusionError::Execution(format!("timestamp out of range: {us} µs"))
+                })?
                 .naive_utc();
             use chrono::{Datelike, Timelike};
             Value::Date(
@@ -139,14 +145,21 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![
             Field::new("s", DataType::Utf8, true),
             Field::new("n", DataType::Int64, true),
-            Field::new("t", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), true),
+            Field::new(
+                "t",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                true,
+            ),
         ]));
         let batch = RecordBatch::try_new(
             schema,
             vec![
                 Arc::new(StringArray::from(vec![Some("北京"), None])),
                 Arc::new(Int64Array::from(vec![Some(7), Some(-1)])),
-                Arc::new(TimestampMillisecondArray::from(vec![Some(1_478_707_262_000), None]).with_timezone("UTC")),
+                Arc::new(
+                    TimestampMillisecondArray::from(vec![Some(1_478_707_262_000), None])
+                        .with_timezone("UTC"),
+                ),
             ],
         )
         .unwrap();
@@ -161,8 +174,17 @@ mod tests {
 
     #[test]
     fn converts_values_to_declared_types() {
-        assert_eq!(to_scalar(Value::Bytes(b"42".to_vec()), &DataType::Int64).unwrap(), ScalarValue::Int64(Some(42)));
-        assert_eq!(to_scalar(Value::Int(3), &DataType::Utf8).unwrap(), ScalarValue::Utf8(Some("3".into())));
-        assert_eq!(to_scalar(Value::NULL, &DataType::Int32).unwrap(), ScalarValue::Int32(None));
+        assert_eq!(
+            to_scalar(Value::Bytes(b"42".to_vec()), &DataType::Int64).unwrap(),
+            ScalarValue::Int64(Some(42))
+        );
+        assert_eq!(
+            to_scalar(Value::Int(3), &DataType::Utf8).unwrap(),
+            ScalarValue::Utf8(Some("3".into()))
+        );
+        assert_eq!(
+            to_scalar(Value::NULL, &DataType::Int32).unwrap(),
+            ScalarValue::Int32(None)
+        );
     }
 }
