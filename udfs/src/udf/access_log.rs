@@ -10,11 +10,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
 
-use super::args::{for_each_str, string_bytes, unary};
+use super::args::{for_each_str, string_bytes};
 use crate::access_log::{ParsedLine, parse_line};
 
 /// Timezone of every timestamp the UDFs produce: instants are stored in UTC.
@@ -50,46 +47,7 @@ pub fn access_log_fields() -> Fields {
     ])
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ParseAccessLog {
-    signature: Signature,
-}
-
-impl ParseAccessLog {
-    pub fn new() -> Self {
-        ParseAccessLog {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl Default for ParseAccessLog {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for ParseAccessLog {
-    fn name(&self) -> &str {
-        "parse_access_log"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Struct(access_log_fields()))
-    }
-
-    fn is_strict(&self) -> bool {
-        true
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        unary(self.name(), args, parse_access_log_array)
-    }
-}
+string_udf!(ParseAccessLog, "parse_access_log", returns DataType::Struct(access_log_fields()), strict true, parse_access_log_array);
 
 /// The array kernel of `parse_access_log`, public for benches.
 pub fn parse_access_log_array(lines: &ArrayRef) -> Result<ArrayRef> {
@@ -226,56 +184,19 @@ impl LogColumns {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct AccessLogError {
-    signature: Signature,
-}
+string_udf!(AccessLogError, "access_log_error", returns DataType::Utf8, strict true, access_log_error_array);
 
-impl AccessLogError {
-    pub fn new() -> Self {
-        AccessLogError {
-            signature: Signature::string(1, Volatility::Immutable),
+fn access_log_error_array(lines: &ArrayRef) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(lines.len(), 0);
+    let mut message = String::new();
+    for_each_str(lines, |line| match line.map(parse_line) {
+        Some(Err(e)) => {
+            message.clear();
+            // Writing to a String cannot fail.
+            let _ = write!(message, "{e}");
+            out.append_value(&message);
         }
-    }
-}
-
-impl Default for AccessLogError {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for AccessLogError {
-    fn name(&self) -> &str {
-        "access_log_error"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn is_strict(&self) -> bool {
-        true
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        unary(self.name(), args, |lines| {
-            let mut out = StringBuilder::with_capacity(lines.len(), 0);
-            let mut message = String::new();
-            for_each_str(lines, |line| match line.map(parse_line) {
-                Some(Err(e)) => {
-                    message.clear();
-                    // Writing to a String cannot fail.
-                    let _ = write!(message, "{e}");
-                    out.append_value(&message);
-                }
-                _ => out.append_null(),
-            })?;
-            Ok(Arc::new(out.finish()))
-        })
-    }
+        _ => out.append_null(),
+    })?;
+    Ok(Arc::new(out.finish()))
 }

@@ -1,5 +1,64 @@
 //! The DataFusion scalar UDFs: one module per function family, registered by [`all_udfs`].
 
+/// Declares a one-argument string function whose work is an array kernel
+/// `fn(&ArrayRef) -> Result<ArrayRef>`. The struct, its constructor and the `ScalarUDFImpl`
+/// plumbing are the same for every such function; only name, type and kernel differ.
+/// `strict` says NULL in gives NULL out (DataFusion may then skip the call).
+macro_rules! string_udf {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, returns $ret:expr, strict $strict:literal, $kernel:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, PartialEq, Eq, Hash)]
+        pub struct $ty {
+            signature: datafusion::logical_expr::Signature,
+        }
+
+        impl $ty {
+            pub fn new() -> Self {
+                $ty {
+                    signature: datafusion::logical_expr::Signature::string(
+                        1,
+                        datafusion::logical_expr::Volatility::Immutable,
+                    ),
+                }
+            }
+        }
+
+        impl Default for $ty {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl datafusion::logical_expr::ScalarUDFImpl for $ty {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
+                &self.signature
+            }
+
+            fn return_type(
+                &self,
+                _arg_types: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+                Ok($ret)
+            }
+
+            fn is_strict(&self) -> bool {
+                $strict
+            }
+
+            fn invoke_with_args(
+                &self,
+                args: datafusion::logical_expr::ScalarFunctionArgs,
+            ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                super::args::unary($name, args, $kernel)
+            }
+        }
+    };
+}
+
 mod access_log;
 mod args;
 mod cms;
