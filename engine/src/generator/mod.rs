@@ -32,9 +32,9 @@ use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 
 use data::{
-    ALNUM, ANDROID_APP_UAS, API3, ApiArgs, CDN_UPSTREAMS, CHAT_UPSTREAM, CODING_STATIC,
-    CODING_UPSTREAMS, COURSE_LIST_CATS, CR_UPSTREAM, DESKTOP_UAS, HEX, IDE_UPSTREAM, IOS_APP_UAS,
-    MOBILE_STATIC, MOBILE_WEB_UAS, MONTHS, PUBLIC_FIRST_OCTETS, SEARCH_WORDS, STATIC_UPSTREAM,
+    ALNUM, ANDROID_APP_UAS, API3, ApiArgs, CDN_UPSTREAMS, CHAT_UPSTREAM, CLIENT_PREFIXES,
+    CODING_STATIC, CODING_UPSTREAMS, COURSE_LIST_CATS, CR_UPSTREAM, DESKTOP_UAS, HEX, IDE_UPSTREAM,
+    IOS_APP_UAS, MOBILE_STATIC, MOBILE_WEB_UAS, MONTHS, SEARCH_WORDS, STATIC_UPSTREAM,
     UA_BAIDUSPIDER, UA_CURL, UA_GO, UA_GOOGLEBOT, UA_PYTHON, UA_WEBSOCKETS, WWW_STATIC,
     WWW_UPSTREAMS,
 };
@@ -2136,11 +2136,10 @@ impl LogGenerator {
     }
 }
 
-/// A public IPv4 address from a hash: a first octet from real (mostly Chinese) public blocks,
-/// the rest from the hash, last octet 1..=254.
+/// A public IPv4 address from a hash: a /16 network of the real sample's clients, the rest
+/// from the hash, last octet 1..=254.
 fn public_ip(h: u64) -> u32 {
-    let a = PUBLIC_FIRST_OCTETS[(h % PUBLIC_FIRST_OCTETS.len() as u64) as usize];
-    let b = ((h >> 8) & 0xff) as u8;
+    let [a, b] = CLIENT_PREFIXES[(h % CLIENT_PREFIXES.len() as u64) as usize];
     let c = ((h >> 16) & 0xff) as u8;
     let d = 1 + ((h >> 24) % 254) as u8;
     ip4(a, b, c, d)

@@ -416,7 +416,13 @@ fn a_client_keeps_its_browser() {
         }
     }
     assert!(uas.len() > 1000);
-    assert!(uas.values().all(|s| s.len() == 1));
+    // Clients draw addresses from the sample's networks, so a few share one (as behind a NAT).
+    let shared = uas.values().filter(|s| s.len() > 1).count();
+    assert!(
+        shared * 100 < uas.len(),
+        "{shared} of {} addresses have several browsers",
+        uas.len()
+    );
 }
 
 #[test]
