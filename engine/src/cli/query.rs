@@ -4,7 +4,7 @@ use super::output::print_batches;
 use super::{Cli, Format};
 use crate::exec::ExecMode;
 use crate::plan::Session;
-use crate::plan::job::plan_error;
+use crate::plan::job::{logical_plan, plan_error};
 use crate::sql::{Script, StatementKind};
 
 pub async fn query(cli: &Cli, sql: &str, format: Format) -> anyhow::Result<i32> {
@@ -19,9 +19,10 @@ pub async fn query(cli: &Cli, sql: &str, format: Format) -> anyhow::Result<i32> 
                 stmt.start
             );
         }
+        let plan = logical_plan(&session, &script, stmt).await?;
         let df = session
             .ctx
-            .sql(&stmt.padded)
+            .execute_logical_plan(plan)
             .await
             .map_err(|e| plan_error(&session, &script, stmt, e))?;
         let batches = df

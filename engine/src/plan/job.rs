@@ -22,6 +22,7 @@ use crate::exec::ExecMode;
 use crate::exec::fanout::FanOutTable;
 use crate::sql::ddl::{option_location, parse_create_table};
 use crate::sql::diagnostics::{diagnose, find_word, render};
+use crate::sql::windows::{mentions_group_window, rewrite_group_windows};
 use crate::sql::{Script, Statement, StatementKind};
 
 /// What a statement writes to.
@@ -169,19 +170,39 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
     })
 }
 
-async fn logical_plan(session: &Session, script: &Script, stmt: &Statement) -> Result<LogicalPlan> {
-    session
-        .ctx
-        .state()
-        .create_logical_plan(&stmt.padded)
+/// The logical plan of one statement; group windows (TUMBLE/HOP) are rewritten first.
+pub async fn logical_plan(
+    session: &Session,
+    script: &Script,
+    stmt: &Statement,
+) -> Result<LogicalPlan> {
+    let state = session.ctx.state();
+    if !mentions_group_window(&stmt.padded) {
+        return state
+            .create_logical_plan(&stmt.padded)
+            .await
+            .map_err(|e| plan_error(session, script, stmt, e));
+    }
+    let mut ast = parse_one(script, stmt)?;
+    rewrite_group_windows(&mut ast).map_err(|m| {
+        let at = ["TUMBLE", "HOP", "SESSION"]
+            .iter()
+            .find_map(|w| find_word(stmt, w, true))
+            .unwrap_or(stmt.start);
+        located(script, at, &m, None)
+    })?;
+    state
+        .statement_to_plan(DFStatement::Statement(Box::new(ast)))
         .await
         .map_err(|e| plan_error(session, script, stmt, e))
 }
 
+/// Runs a statement that changes the session (CREATE VIEW, SET).
 async fn run_ddl(session: &Session, script: &Script, stmt: &Statement) -> Result<()> {
+    let plan = logical_plan(session, script, stmt).await?;
     session
         .ctx
-        .sql(&stmt.padded)
+        .execute_logical_plan(plan)
         .await
         .map_err(|e| plan_error(session, script, stmt, e))?;
     Ok(())

@@ -4,5 +4,6 @@
 pub mod ddl;
 pub mod diagnostics;
 pub mod script;
+pub mod windows;
 
 pub use script::{Script, Statement, StatementKind};

@@ -1,0 +1,385 @@
+//! Flink group windows in `GROUP BY` — `TUMBLE(ts, size)` and `HOP(ts, slide, size)` with
+//! `TUMBLE_START/_END/_ROWTIME`, `HOP_START/_END/_ROWTIME` or `window_start`/`window_end` in the
+//! select list — rewritten into ordinary DataFusion SQL for bounded (batch) runs:
+//!
+//! - `TUMBLE(ts, size)` groups by `date_bin(size, ts)` (windows aligned to the epoch, as Flink's);
+//! - `HOP(ts, slide, size)` first expands each row into the `size / slide` windows holding it
+//!   (`unnest(make_array(..))` in a subquery that keeps the relation's name), then groups by
+//!   the window start.
+//!
+//! The rewrite works on sqlparser's AST; new expressions are built by parsing small SQL
+//! snippets, so the rest of the statement keeps its source locations.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Query, Select, SelectItem,
+    SetExpr, Statement, TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// Name of the column holding a hopping window's start after the expansion.
+const HOP_START_COLUMN: &str = "__window_start";
+/// Most windows one row may fall in (HOP size / slide).
+const MAX_WINDOWS_PER_ROW: i64 = 1000;
+
+/// Whether `sql` may contain a group window (a cheap check before parsing).
+pub fn mentions_group_window(sql: &str) -> bool {
+    let upper = sql.to_ascii_uppercase();
+    ["TUMBLE", "HOP", "SESSION"]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
+/// Rewrites every SELECT of `stmt` that groups by a window. Errors say what to write instead.
+pub fn rewrite_group_windows(stmt: &mut Statement) -> Result<(), String> {
+    let mut rewriter = Rewriter::default();
+    let _ = stmt.visit(&mut rewriter);
+    match rewriter.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+#[derive(Default)]
+struct Rewriter {
+    error: Option<String>,
+}
+
+impl VisitorMut for Rewriter {
+    type Break = ();
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let Err(e) = rewrite_set_expr(&mut query.body) {
+            self.error = Some(e);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn rewrite_set_expr(body: &mut SetExpr) -> Result<(), String> {
+    match body {
+        SetExpr::Select(select) => rewrite_select(select),
+        SetExpr::SetOperation { left, right, .. } => {
+            rewrite_set_expr(left)?;
+            rewrite_set_expr(right)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Tumble,
+    Hop,
+}
+
+impl Kind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Tumble => "TUMBLE",
+            Kind::Hop => "HOP",
+        }
+    }
+}
+
+fn function_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Function(f) => Some(f.name.to_string().to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+fn function_args(expr: &Expr) -> Vec<Expr> {
+    let Expr::Function(f) = expr else {
+        return vec![];
+    };
+    let FunctionArguments::List(list) = &f.args else {
+        return vec![];
+    };
+    list.args
+        .iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn parse_expr(sql: &str) -> Result<Expr, String> {
+    Parser::new(&GenericDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| format!("internal error rewriting a window ({sql}): {e}"))
+}
+
+fn rewrite_select(select: &mut Select) -> Result<(), String> {
+    let GroupByExpr::Expressions(keys, _) = &mut select.group_by else {
+        return Ok(());
+    };
+    let mut found = None;
+    for (i, key) in keys.iter().enumerate() {
+        match function_name(key).as_deref() {
+            Some("TUMBLE") => found = Some((i, Kind::Tumble)),
+            Some("HOP") => found = Some((i, Kind::Hop)),
+            Some("SESSION") => {
+                return Err("SESSION windows are not supported in batch runs yet: \
+                            group by TUMBLE or HOP windows instead"
+                    .into());
+            }
+            _ => continue,
+        }
+        break;
+    }
+    let Some((index, kind)) = found else {
+        return Ok(());
+    };
+    let args = function_args(&keys[index]);
+    let (ts, slide, size) = match (kind, args.as_slice()) {
+        (Kind::Tumble, [ts, size]) => (ts.to_string(), None, size.to_string()),
+        (Kind::Hop, [ts, slide, size]) => {
+            (ts.to_string(), Some(slide.to_string()), size.to_string())
+        }
+        (Kind::Tumble, _) => {
+            return Err(
+                "TUMBLE takes (time_attr, size), e.g. TUMBLE(event_time, INTERVAL '1' MINUTE)"
+                    .into(),
+            );
+        }
+        (Kind::Hop, _) => {
+            return Err("HOP takes (time_attr, slide, size), e.g. HOP(event_time, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)".into());
+        }
+    };
+    let size_ms = interval_millis(&size)?;
+    let start_sql = match &slide {
+        None => format!("date_bin({size}, {ts})"),
+        Some(slide) => {
+            let slide_ms = interval_millis(slide)?;
+            if size_ms % slide_ms != 0 || size_ms / slide_ms > MAX_WINDOWS_PER_ROW {
+                return Err(format!(
+                    "HOP size {size} must be a whole multiple of the slide {slide} (at most {MAX_WINDOWS_PER_ROW} windows per row)"
+                ));
+            }
+            expand_hop_windows(select, &ts, slide, slide_ms, size_ms / slide_ms)?;
+            HOP_START_COLUMN.to_string()
+        }
+    };
+    let start = parse_expr(&start_sql)?;
+    let end = parse_expr(&format!("{start_sql} + {size}"))?;
+    let rowtime = parse_expr(&format!("{start_sql} + {size} - INTERVAL '1' MILLISECOND"))?;
+    if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
+        keys[index] = start.clone();
+    }
+    let prefix = kind.prefix();
+    let replace = |e: &mut Expr| {
+        let replacement = match e {
+            Expr::Function(_) => match function_name(e).as_deref() {
+                Some(n) if n == format!("{prefix}_START") => Some(start.clone()),
+                Some(n) if n == format!("{prefix}_END") => Some(end.clone()),
+                Some(n) if n == format!("{prefix}_ROWTIME") => Some(rowtime.clone()),
+                _ => None,
+            },
+            Expr::Identifier(id) if id.quote_style.is_none() => {
+                match id.value.to_ascii_lowercase().as_str() {
+                    "window_start" => Some(start.clone()),
+                    "window_end" => Some(end.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            *e = r;
+        }
+        ControlFlow::<()>::Continue(())
+    };
+    // A bare `window_start` / `window_end` in the select list keeps its name as the column name.
+    for item in select.projection.iter_mut() {
+        if let SelectItem::UnnamedExpr(Expr::Identifier(id)) = item
+            && id.quote_style.is_none()
+            && matches!(
+                id.value.to_ascii_lowercase().as_str(),
+                "window_start" | "window_end"
+            )
+        {
+            let alias = id.clone();
+            *item = SelectItem::ExprWithAlias {
+                expr: Expr::Identifier(alias.clone()),
+                alias,
+            };
+        }
+    }
+    let _ = visit_expressions_mut(&mut select.projection, replace);
+    let _ = visit_expressions_mut(&mut select.having, replace);
+    let _ = visit_expressions_mut(&mut select.qualify, replace);
+    Ok(())
+}
+
+/// Replaces the FROM relation by one where each row appears once per hopping window that
+/// holds it, with the window's start in `__window_start`. The relation keeps its name, so
+/// qualified column references still resolve.
+fn expand_hop_windows(
+    select: &mut Select,
+    ts: &str,
+    slide: &str,
+    slide_ms: i64,
+    windows: i64,
+) -> Result<(), String> {
+    let [from] = select.from.as_slice() else {
+        return Err(
+            "HOP over several relations: put the join in a view and group the view by HOP".into(),
+        );
+    };
+    if !from.joins.is_empty() {
+        return Err("HOP over a join: put the join in a view and group the view by HOP".into());
+    }
+    let alias = match &from.relation {
+        TableFactor::Table { alias: Some(a), .. } | TableFactor::Derived { alias: Some(a), .. } => {
+            a.name.to_string()
+        }
+        TableFactor::Table { name, .. } => name.0.last().map(|p| p.to_string()).unwrap_or_default(),
+        _ => return Err("HOP needs a table, a view or an aliased subquery in FROM".into()),
+    };
+    let starts: Vec<String> = (0..windows)
+        .map(|k| match k {
+            0 => format!("date_bin({slide}, {ts})"),
+            k => format!(
+                "date_bin({slide}, {ts}) - INTERVAL '{}' MILLISECOND",
+                k * slide_ms
+            ),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT 1 FROM (SELECT *, unnest(make_array({})) AS {HOP_START_COLUMN} FROM {}) AS {alias}",
+        starts.join(", "),
+        from.relation
+    );
+    let parsed = Parser::new(&GenericDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| format!("internal error expanding HOP windows ({sql}): {e}"))?;
+    match *parsed.body {
+        SetExpr::Select(s) => {
+            select.from = s.from;
+            Ok(())
+        }
+        _ => Err("internal error expanding HOP windows".into()),
+    }
+}
+
+/// Milliseconds of an interval literal: `INTERVAL '5' MINUTE`, `INTERVAL '90' SECOND`,
+/// `INTERVAL '1 hour'`. Months and years have no fixed length and are refused.
+pub fn interval_millis(sql: &str) -> Result<i64, String> {
+    let bad = || format!("window size {sql} must be an interval literal like INTERVAL '1' MINUTE");
+    let text = sql.trim();
+    let upper = text.to_ascii_uppercase();
+    let rest = upper.strip_prefix("INTERVAL").ok_or_else(bad)?.trim();
+    let open = rest.find('\'').ok_or_else(bad)?;
+    let close = rest[open + 1..].find('\'').ok_or_else(bad)? + open + 1;
+    let quoted = rest[open + 1..close].trim();
+    let unit_after = rest[close + 1..].trim();
+    let (number, unit) = match quoted.split_once(char::is_whitespace) {
+        Some((n, u)) if unit_after.is_empty() => (n.trim(), u.trim()),
+        None => (quoted, unit_after),
+        _ => return Err(bad()),
+    };
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let unit_ms = match unit.trim_end_matches('S') {
+        "MILLISECOND" => 1,
+        "SECOND" => 1_000,
+        "MINUTE" => 60_000,
+        "HOUR" => 3_600_000,
+        "DAY" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "window size {sql}: use SECOND, MINUTE, HOUR or DAY"
+            ));
+        }
+    };
+    match n.checked_mul(unit_ms) {
+        Some(ms) if ms > 0 => Ok(ms),
+        _ => Err(format!("window size {sql} must be positive")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+
+    fn rewrite(sql: &str) -> Result<String, String> {
+        let mut stmts = DFParser::parse_sql(sql).unwrap();
+        let DFStatement::Statement(mut s) = stmts.pop_front().unwrap() else {
+            panic!()
+        };
+        rewrite_group_windows(&mut s)?;
+        Ok(s.to_string())
+    }
+
+    #[test]
+    fn reads_interval_literals() {
+        assert_eq!(interval_millis("INTERVAL '1' MINUTE").unwrap(), 60_000);
+        assert_eq!(interval_millis("INTERVAL '90' SECOND").unwrap(), 90_000);
+        assert_eq!(interval_millis("INTERVAL '2 hours'").unwrap(), 7_200_000);
+        assert!(interval_millis("INTERVAL '1' MONTH").is_err());
+        assert!(interval_millis("5").is_err());
+    }
+
+    #[test]
+    fn tumble_groups_by_the_window_start() {
+        let out = rewrite(
+            "SELECT TUMBLE_START(ts, INTERVAL '1' MINUTE) AS s, TUMBLE_END(ts, INTERVAL '1' MINUTE) AS e, k, COUNT(*) \
+             FROM t GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), k",
+        )
+        .unwrap();
+        assert!(
+            out.contains("GROUP BY date_bin(INTERVAL '1' MINUTE, ts), k"),
+            "{out}"
+        );
+        assert!(
+            out.contains("date_bin(INTERVAL '1' MINUTE, ts) + INTERVAL '1' MINUTE AS e"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn hop_expands_rows_and_keeps_the_relation_name() {
+        let out = rewrite(
+            "SELECT HOP_END(d.ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) AS window_end, COUNT(*) FROM events d \
+             GROUP BY HOP(d.ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE)",
+        )
+        .unwrap();
+        assert!(out.contains("unnest(make_array(date_bin(INTERVAL '1' MINUTE, d.ts), date_bin(INTERVAL '1' MINUTE, d.ts) - INTERVAL '60000' MILLISECOND, date_bin(INTERVAL '1' MINUTE, d.ts) - INTERVAL '120000' MILLISECOND)) AS __window_start FROM events d) AS d"), "{out}");
+        assert!(out.contains("GROUP BY __window_start"), "{out}");
+        let bare = rewrite("SELECT window_end, COUNT(*) FROM t GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)").unwrap();
+        assert!(
+            bare.starts_with("SELECT __window_start + INTERVAL '5' MINUTE AS window_end"),
+            "{bare}"
+        );
+        assert!(
+            out.contains("__window_start + INTERVAL '3' MINUTE AS window_end"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_plan() {
+        assert!(
+            rewrite("SELECT 1 FROM t GROUP BY HOP(ts, INTERVAL '2' MINUTE, INTERVAL '5' MINUTE)")
+                .unwrap_err()
+                .contains("whole multiple")
+        );
+        assert!(
+            rewrite("SELECT 1 FROM t GROUP BY SESSION(ts, INTERVAL '5' MINUTE)")
+                .unwrap_err()
+                .contains("SESSION")
+        );
+        assert!(rewrite("SELECT 1 FROM a JOIN b ON a.x = b.x GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)").unwrap_err().contains("join"));
+        assert_eq!(
+            rewrite("SELECT k FROM t GROUP BY k").unwrap(),
+            "SELECT k FROM t GROUP BY k"
+        );
+    }
+}
