@@ -79,7 +79,11 @@ fn daily_topn_lands_in_mysql_and_reruns_upsert() {
         &wh_set,
     ]);
     let stack = ["--profile", "stack", "--set", url_set.as_str()];
-    for _ in 0..2 {
+    for run in 0..2 {
+        if run == 1 {
+            // A row the rerun must replace: the day is rewritten as a whole, as Spark's job did.
+            db.query("INSERT INTO day_video_access_topn_stat VALUES ('20161110', 999999, 1)");
+        }
         let mut args = vec![
             "run",
             "jobs/daily_topn.sql",
@@ -90,6 +94,16 @@ fn daily_topn_lands_in_mysql_and_reruns_upsert() {
         args.extend_from_slice(&stack);
         sluice_ok(&args);
     }
+    let stale = db.query("SELECT COUNT(*) FROM day_video_access_topn_stat WHERE cms_id = 999999");
+    assert_eq!(stale[0].get::<i64, _>(0), Some(0));
+    assert_eq!(
+        query_csv(
+            wh.path(),
+            &stack,
+            "SELECT count(*) FROM day_video_access_topn_stat"
+        ),
+        vec![vec!["10".to_string()]]
+    );
     // The same rows as the local run, once each.
     sluice_ok(&[
         "run",

@@ -62,3 +62,18 @@ fn syntax_error_points_at_the_token() {
     assert_ne!(code, 0);
     assert!(err.contains("bad_job.sql:2:"), "{err}");
 }
+
+#[test]
+fn two_inserts_into_one_table_are_refused() {
+    let (code, err) = run_job(
+        "INSERT INTO access_rejects SELECT line, 'a' FROM raw_access_log;\nINSERT INTO access_rejects SELECT line, 'b' FROM raw_access_log;",
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(
+            "bad_job.sql:2:1: error: 'access_rejects' is already written by the INSERT at line 1"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("UNION ALL"), "{err}");
+}

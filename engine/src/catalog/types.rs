@@ -14,6 +14,7 @@ pub fn parse_sql_type(text: &str) -> Result<DataType, String> {
         Some(open) => {
             let close = norm
                 .rfind(')')
+                .filter(|&close| close > open)
                 .ok_or_else(|| format!("unclosed '(' in type '{text}'"))?;
             let args: Vec<&str> = norm[open + 1..close].split(',').map(str::trim).collect();
             let rest = norm[close + 1..].trim();
@@ -126,6 +127,7 @@ mod tests {
             parse_sql_type("DECIMAL(10, 2)").unwrap(),
             DataType::Decimal128(10, 2)
         );
+        assert!(parse_sql_type("x)(").is_err());
         let err = parse_sql_type("STRNG").unwrap_err();
         assert!(err.contains("unknown type 'STRNG'"), "{err}");
     }

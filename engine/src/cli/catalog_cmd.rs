@@ -7,7 +7,9 @@ use crate::catalog::types::sql_type_name;
 
 /// Hides the password in URL-like option values (`mysql://user:secret@host`).
 fn mask_secrets(value: &str) -> String {
-    if let (Some(scheme_end), Some(at)) = (value.find("://"), value.rfind('@')) {
+    if let (Some(scheme_end), Some(at)) = (value.find("://"), value.rfind('@'))
+        && at > scheme_end + 3
+    {
         let auth = &value[scheme_end + 3..at];
         if let Some((user, _)) = auth.split_once(':') {
             return format!("{}{user}:***{}", &value[..scheme_end + 3], &value[at..]);
@@ -96,5 +98,6 @@ mod tests {
             "mysql://root@h/db"
         );
         assert_eq!(super::mask_secrets("plain"), "plain");
+        assert_eq!(super::mask_secrets("a@b://c"), "a@b://c");
     }
 }

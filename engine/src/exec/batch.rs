@@ -74,7 +74,9 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
                 }
             }
             Err((which, e)) => {
-                tasks.abort_all();
+                // Stop the other statements and wait for them, so none is cut off half-way
+                // through a commit when the process exits.
+                tasks.shutdown().await;
                 drop(progress);
                 let at = match which {
                     Some(i) => {

@@ -23,8 +23,16 @@ use tokio::sync::mpsc;
 /// Batches in flight per subscriber and partition.
 const CHANNEL_CAPACITY: usize = 8;
 
-type Sender = mpsc::Sender<Result<RecordBatch>>;
-type Receiver = mpsc::Receiver<Result<RecordBatch>>;
+/// What travels to a reader. The explicit `End` tells a finished relation from a producer
+/// that died: a channel closed without it is an error, never a short table.
+enum Message {
+    Batch(RecordBatch),
+    Failed(String),
+    End,
+}
+
+type Sender = mpsc::Sender<Message>;
+type Receiver = mpsc::Receiver<Message>;
 
 #[derive(Debug)]
 pub struct FanOutTable {
@@ -87,7 +95,7 @@ async fn feed(mut stream: SendableRecordBatchStream, mut senders: Vec<Sender>) -
             Ok(batch) => {
                 let mut open = Vec::with_capacity(senders.len());
                 for tx in senders {
-                    if tx.send(Ok(batch.clone())).await.is_ok() {
+                    if tx.send(Message::Batch(batch.clone())).await.is_ok() {
                         open.push(tx);
                     }
                 }
@@ -97,13 +105,16 @@ async fn feed(mut stream: SendableRecordBatchStream, mut senders: Vec<Sender>) -
                 }
             }
             Err(e) => {
-                let msg = e.to_string();
+                let msg = format!("the shared relation failed: {e}");
                 for tx in &senders {
-                    let _ = tx.send(Err(DataFusionError::Execution(msg.clone()))).await;
+                    let _ = tx.send(Message::Failed(msg.clone())).await;
                 }
                 return Err(e);
             }
         }
+    }
+    for tx in &senders {
+        let _ = tx.send(Message::End).await;
     }
     Ok(())
 }
@@ -122,14 +133,22 @@ impl PartitionStream for ChannelPartition {
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let rx = self.rx.lock().ok().and_then(|mut r| r.take());
         let stream = futures::stream::unfold(rx, |rx| async move {
-            match rx {
-                Some(mut rx) => rx.recv().await.map(|item| (item, Some(rx))),
-                None => Some((
-                    Err(DataFusionError::Internal(
-                        "a shared relation's reader was executed twice".into(),
-                    )),
-                    None,
-                )),
+            let Some(mut rx) = rx else {
+                let e = DataFusionError::Internal(
+                    "a shared relation's reader was executed twice".into(),
+                );
+                return Some((Err(e), None));
+            };
+            match rx.recv().await {
+                Some(Message::Batch(b)) => Some((Ok(b), Some(rx))),
+                Some(Message::End) => None,
+                Some(Message::Failed(msg)) => Some((Err(DataFusionError::Execution(msg)), None)),
+                None => {
+                    let e = DataFusionError::Execution(
+                        "the shared relation stopped before its end".into(),
+                    );
+                    Some((Err(e), None))
+                }
             }
         });
         Box::pin(RecordBatchStreamAdapter::new(
@@ -173,5 +192,99 @@ impl TableProvider for FanOutTable {
         StreamingTable::try_new(Arc::clone(&self.schema), partitions)?
             .scan(state, projection, filters, limit)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::physical_plan::collect;
+    use datafusion::physical_plan::streaming::StreamingTableExec;
+    use datafusion::prelude::SessionContext;
+
+    #[derive(Debug)]
+    struct Source {
+        schema: SchemaRef,
+        fail: bool,
+    }
+
+    impl PartitionStream for Source {
+        fn schema(&self) -> &SchemaRef {
+            &self.schema
+        }
+
+        fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+            let batch = RecordBatch::try_new(
+                Arc::clone(&self.schema),
+                vec![Arc::new(Int64Array::from(vec![1, 2, 3]))],
+            );
+            let mut items = vec![batch.map_err(Into::into)];
+            if self.fail {
+                items.push(Err(DataFusionError::Execution("disk on fire".into())));
+            }
+            Box::pin(RecordBatchStreamAdapter::new(
+                Arc::clone(&self.schema),
+                futures::stream::iter(items),
+            ))
+        }
+    }
+
+    async fn run(fail: bool) -> Vec<Result<usize>> {
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let source: Arc<dyn PartitionStream> = Arc::new(Source {
+            schema: Arc::clone(&schema),
+            fail,
+        });
+        let producer: Arc<dyn ExecutionPlan> = Arc::new(
+            StreamingTableExec::try_new(
+                Arc::clone(&schema),
+                vec![source],
+                None,
+                vec![],
+                false,
+                None,
+            )
+            .unwrap(),
+        );
+        let table = Arc::new(FanOutTable::new("v", schema, 1));
+        let state = ctx.state();
+        let readers = [
+            table.scan(&state, None, &[], None).await.unwrap(),
+            table.scan(&state, None, &[], None).await.unwrap(),
+        ];
+        assert_eq!(table.subscriber_count(), 2);
+        let task_ctx = ctx.task_ctx();
+        let drive = {
+            let (table, task_ctx) = (Arc::clone(&table), Arc::clone(&task_ctx));
+            tokio::spawn(async move { table.drive(producer, task_ctx).await })
+        };
+        let mut out = Vec::new();
+        for r in readers {
+            out.push(
+                collect(r, Arc::clone(&task_ctx))
+                    .await
+                    .map(|b| b.iter().map(|b| b.num_rows()).sum()),
+            );
+        }
+        let _ = drive.await;
+        out
+    }
+
+    #[tokio::test]
+    async fn every_reader_gets_every_row() {
+        for r in run(false).await {
+            assert_eq!(r.unwrap(), 3);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_producer_fails_every_reader() {
+        for r in run(true).await {
+            let err = r.unwrap_err().to_string();
+            assert!(err.contains("disk on fire"), "{err}");
+        }
     }
 }

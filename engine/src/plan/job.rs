@@ -21,7 +21,7 @@ use crate::error::{Location, Result, SluiceError};
 use crate::exec::ExecMode;
 use crate::exec::fanout::FanOutTable;
 use crate::sql::ddl::{option_location, parse_create_table};
-use crate::sql::diagnostics::{diagnose, find_word, render};
+use crate::sql::diagnostics::{diagnose, find_word, quoted_after, render};
 use crate::sql::windows::{mentions_group_window, rewrite_group_windows};
 use crate::sql::{Script, Statement, StatementKind};
 
@@ -77,7 +77,21 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
             StatementKind::Set => run_ddl(session, &script, stmt).await?,
             StatementKind::Insert => {
                 let table = insert_target(&script, stmt)?;
-                outputs.push((stmt.clone(), Output::Table(table)));
+                let target = Output::Table(table.clone());
+                if let Some((first, _)) = outputs.iter().find(|(_, o)| *o == target) {
+                    return Err(located(
+                        &script,
+                        stmt.start,
+                        &format!(
+                            "'{table}' is already written by the INSERT at line {}",
+                            first.start.line
+                        ),
+                        Some(
+                            "the INSERTs of a job run together: combine them with UNION ALL into one INSERT",
+                        ),
+                    ));
+                }
+                outputs.push((stmt.clone(), target));
             }
             StatementKind::Query => outputs.push((stmt.clone(), Output::Print)),
             StatementKind::Other => {
@@ -95,23 +109,29 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
 
     // Which views are read more than once (counting reads through other views)?
     let view_names: HashSet<String> = views.iter().map(|v| v.name.clone()).collect();
+    // A statement that reads a shared view twice, or two of them, could stall: a join reads
+    // one input to its end before the other, while the producer waits for room in the other
+    // channel. Such views are computed once per reader instead.
     let mut total: HashMap<String, usize> = HashMap::new();
-    let mut self_joined: Vec<String> = Vec::new();
+    let mut not_shareable: HashSet<String> = HashSet::new();
     for (stmt, _) in &outputs {
         let plan = logical_plan(session, &script, stmt).await?;
         let mut counts = HashMap::new();
         count_scans(&plan, &view_names, &mut counts)
             .map_err(|e| plan_error(session, &script, stmt, e))?;
+        let views_read: Vec<(&String, &usize)> = counts
+            .iter()
+            .filter(|(n, _)| view_names.contains(*n))
+            .collect();
+        if views_read.len() > 1 || views_read.iter().any(|(_, c)| **c > 1) {
+            not_shareable.extend(views_read.iter().map(|(n, _)| (*n).clone()));
+        }
         for (name, n) in counts {
-            if n > 1 {
-                self_joined.push(name.clone());
-            }
             *total.entry(name).or_default() += n;
         }
     }
-    let is_shared = |name: &str| {
-        total.get(name).copied().unwrap_or(0) > 1 && !self_joined.iter().any(|s| s == name)
-    };
+    let is_shared =
+        |name: &str| total.get(name).copied().unwrap_or(0) > 1 && !not_shareable.contains(name);
 
     // Register the views again, in order, so each binds to the shared relations before it.
     for v in &views {
@@ -177,7 +197,7 @@ pub async fn logical_plan(
     stmt: &Statement,
 ) -> Result<LogicalPlan> {
     let state = session.ctx.state();
-    if !mentions_group_window(&stmt.padded) {
+    if !mentions_group_window(stmt) {
         return state
             .create_logical_plan(&stmt.padded)
             .await
@@ -264,12 +284,6 @@ fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result
         .catalog_mut()
         .add_table(created.def, created.if_not_exists)
         .map_err(|e| located(script, stmt.start, &e.to_string(), None))
-}
-
-fn quoted_after(message: &str, prefix: &str) -> Option<String> {
-    let start = message.find(prefix)? + prefix.len();
-    let len = message[start..].find('\'')?;
-    Some(message[start..start + len].to_string())
 }
 
 fn parse_one(script: &Script, stmt: &Statement) -> Result<SqlStatement> {

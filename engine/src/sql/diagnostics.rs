@@ -139,7 +139,8 @@ fn parser_location(message: &str) -> Option<Location> {
     })
 }
 
-fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+/// The text between `prefix` and the next quote in `message`.
+pub fn quoted_after(message: &str, prefix: &str) -> Option<String> {
     let start = message.find(prefix)? + prefix.len();
     let len = message[start..].find('\'')?;
     Some(message[start..start + len].to_string())

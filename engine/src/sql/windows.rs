@@ -24,12 +24,11 @@ const HOP_START_COLUMN: &str = "__window_start";
 /// Most windows one row may fall in (HOP size / slide).
 const MAX_WINDOWS_PER_ROW: i64 = 1000;
 
-/// Whether `sql` may contain a group window (a cheap check before parsing).
-pub fn mentions_group_window(sql: &str) -> bool {
-    let upper = sql.to_ascii_uppercase();
+/// Whether a statement calls TUMBLE, HOP or SESSION (a cheap check before parsing it).
+pub fn mentions_group_window(stmt: &crate::sql::Statement) -> bool {
     ["TUMBLE", "HOP", "SESSION"]
         .iter()
-        .any(|w| upper.contains(w))
+        .any(|w| crate::sql::diagnostics::find_word(stmt, w, true).is_some())
 }
 
 /// Rewrites every SELECT of `stmt` that groups by a window. Errors say what to write instead.

@@ -13,9 +13,9 @@ use std::sync::atomic::Ordering;
 
 use datafusion::arrow::array::{RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use memchr::memchr;
 
@@ -85,31 +85,33 @@ impl PartitionStream for LinesPartition {
 
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let batch_size = ctx.session_config().batch_size();
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
+        // DataFusion's receiver stream ends only when the reader task has finished, and turns
+        // its error or panic into an error of the stream: a failed read never looks like the
+        // end of the input.
+        let mut builder = RecordBatchReceiverStream::builder(Arc::clone(&self.schema), 2);
+        let tx = builder.tx();
         let schema = Arc::clone(&self.schema);
         let ranges = self.ranges.clone();
         let metrics = Arc::clone(&self.metrics);
         // File reads block; keep them off the async workers.
-        tokio::task::spawn_blocking(move || {
+        builder.spawn_blocking(move || {
             for range in &ranges {
                 let mut send = |batch: RecordBatch| tx.blocking_send(Ok(batch)).is_ok();
-                if let Err(e) = read_range(range, &schema, batch_size, &metrics, &mut send) {
-                    let msg = format!("reading {}: {e}", range.path.display());
-                    let _ = tx.blocking_send(Err(DataFusionError::Execution(msg)));
-                    return;
-                }
+                read_range(range, &schema, batch_size, &metrics, &mut send).map_err(|e| {
+                    DataFusionError::Execution(format!(
+                        "reading {} (bytes {}..{}): {e}",
+                        range.path.display(),
+                        range.start,
+                        range.end
+                    ))
+                })?;
                 if tx.is_closed() {
-                    return;
+                    break;
                 }
             }
+            Ok(())
         });
-        let stream = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            stream,
-        ))
+        builder.build()
     }
 }
 
@@ -123,6 +125,13 @@ pub fn read_range(
     emit: &mut dyn FnMut(RecordBatch) -> bool,
 ) -> std::io::Result<()> {
     let mut file = File::open(&range.path)?;
+    let size = file.metadata()?.len();
+    if size < range.end {
+        // Planned from a larger file: it was truncated or replaced while we read it.
+        return Err(std::io::Error::other(format!(
+            "the file shrank to {size} bytes while being read (rotated or truncated?)"
+        )));
+    }
     // Start one byte early: if that byte is '\n', a line starts exactly at `start`.
     let mut skip_partial = range.start > 0;
     let mut pos = range.start.saturating_sub(1);
@@ -258,10 +267,8 @@ impl LineBatch {
         metrics.bytes.fetch_add(self.bytes, Ordering::Relaxed);
         self.rows = 0;
         self.bytes = 0;
-        match RecordBatch::try_new(Arc::clone(schema), vec![array]) {
-            Ok(b) => emit(b),
-            Err(_) => false,
-        }
+        // One Utf8 column matching the one-column schema: this cannot fail.
+        RecordBatch::try_new(Arc::clone(schema), vec![array]).is_ok_and(emit)
     }
 }
 
@@ -335,7 +342,7 @@ mod tests {
         let r = FileRange {
             path,
             start: 0,
-            end: 100,
+            end: 9,
         };
         assert_eq!(read_all(&[r], 2), vec!["a", "", "\u{fffd}\u{fffd}b", "c"]);
     }

@@ -210,26 +210,65 @@ impl FileSink {
     /// Moves each written partition (or the whole table, when unpartitioned) into place.
     fn commit(&self, staging: &Path, parts: &[String]) -> Result<()> {
         if self.partition_cols.is_empty() {
-            if self.dir.exists() {
-                std::fs::remove_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
-            }
-            if let Some(parent) = self.dir.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
-            }
-            return std::fs::rename(staging, &self.dir).map_err(|e| io_err(&self.dir, e));
+            return replace_dir(staging, &self.dir);
         }
         for part in parts {
-            let target = self.dir.join(part);
-            if target.exists() {
-                std::fs::remove_dir_all(&target).map_err(|e| io_err(&target, e))?;
-            }
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
-            }
-            std::fs::rename(staging.join(part), &target).map_err(|e| io_err(&target, e))?;
+            replace_dir(&staging.join(part), &self.dir.join(part))?;
         }
         Ok(())
     }
+}
+
+/// Puts `new` where `target` is: the old directory is renamed aside first and deleted only
+/// once the new one is in place, so a crash leaves either the old or the new data (plus a
+/// hidden `.trash` directory), never neither. Refuses to replace a directory holding files
+/// Sluice did not write, so a mistyped path cannot wipe someone's data.
+fn replace_dir(new: &Path, target: &Path) -> Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+    }
+    if !target.exists() {
+        return std::fs::rename(new, target).map_err(|e| io_err(target, e));
+    }
+    if let Some(foreign) = foreign_file(target) {
+        return Err(DataFusionError::Execution(format!(
+            "refusing to replace {}: it holds {}, which Sluice did not write; point the table's path at a directory of its own",
+            target.display(),
+            foreign.display()
+        )));
+    }
+    let trash = staging_dir(target).with_extension("trash");
+    std::fs::rename(target, &trash).map_err(|e| io_err(target, e))?;
+    if let Err(e) = std::fs::rename(new, target) {
+        // Put the old data back rather than leave nothing.
+        let _ = std::fs::rename(&trash, target);
+        return Err(io_err(target, e));
+    }
+    std::fs::remove_dir_all(&trash).map_err(|e| io_err(&trash, e))
+}
+
+/// A file under `dir` that is not one of ours (`part-*` data files, `key=value` partition
+/// directories, hidden staging entries).
+fn foreign_file(dir: &Path) -> Option<PathBuf> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            return Some(d);
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() && name.contains('=') {
+                stack.push(path);
+            } else if !(path.is_file() && name.starts_with("part-")) {
+                return Some(path);
+            }
+        }
+    }
+    None
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> DataFusionError {
@@ -304,5 +343,43 @@ impl PartWriter {
             PartWriter::Lines(mut w) => w.flush()?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_our_own_directories_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t");
+        let new = dir.path().join(".t.staging");
+        std::fs::create_dir_all(target.join("day=1")).unwrap();
+        std::fs::write(target.join("day=1/part-00000.parquet"), b"old").unwrap();
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(new.join("part-00000.parquet"), b"new").unwrap();
+        replace_dir(&new, &target).unwrap();
+        assert_eq!(
+            std::fs::read(target.join("part-00000.parquet")).unwrap(),
+            b"new"
+        );
+        assert!(!target.join("day=1").exists());
+        // No trash or staging left behind.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("t")]);
+
+        std::fs::write(target.join("notes.txt"), b"mine").unwrap();
+        std::fs::create_dir_all(&new).unwrap();
+        let err = replace_dir(&new, &target).unwrap_err().to_string();
+        assert!(
+            err.contains("refusing to replace") && err.contains("notes.txt"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(target.join("notes.txt")).unwrap(), b"mine");
     }
 }

@@ -29,7 +29,7 @@ use crate::catalog::TableDef;
 use crate::error::SluiceError;
 use crate::exec::metrics::JobMetrics;
 
-const OPTIONS: &[&str] = &["url", "table", "batch_size", "create_table"];
+const OPTIONS: &[&str] = &["url", "table", "batch_size", "create_table", "partition_by"];
 
 /// What the source and the sink share: where the table is and how to reach it.
 #[derive(Debug, Clone)]
@@ -92,6 +92,7 @@ pub struct MySqlTable {
     target: MySqlTarget,
     batch_size: usize,
     create_table: bool,
+    partition_cols: Vec<usize>,
     error_output: bool,
     metrics: Arc<JobMetrics>,
 }
@@ -110,6 +111,19 @@ impl MySqlTable {
                 format!("bad url (expected mysql://user[:password]@host:port/database): {e}"),
             )
         })?;
+        let schema = def.schema();
+        let partition_cols = opts
+            .list("partition_by")
+            .iter()
+            .map(|c| {
+                schema.index_of(c).map_err(|_| {
+                    SluiceError::connector(
+                        &def.name,
+                        format!("partition_by column '{c}' is not a column of the table"),
+                    )
+                })
+            })
+            .collect::<crate::error::Result<Vec<usize>>>()?;
         let batch_size: usize = opts.parse_or("batch_size", 1000)?;
         if batch_size == 0 {
             return Err(SluiceError::connector(
@@ -127,6 +141,7 @@ impl MySqlTable {
             },
             batch_size,
             create_table: opts.parse_or("create_table", true)?,
+            partition_cols,
             error_output: def.error_output,
             metrics: Arc::clone(&env.metrics),
         })
@@ -206,6 +221,7 @@ impl TableProvider for MySqlTable {
             self.target.clone(),
             self.batch_size,
             self.create_table,
+            self.partition_cols.clone(),
             self.metrics.sink(&self.target.name, self.error_output),
         );
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))

@@ -98,6 +98,19 @@ pub fn upsert_sql(table: &str, schema: &Schema, primary_key: &[String], rows: us
     sql
 }
 
+/// `DELETE FROM t WHERE a = ? AND b = ?` over the partition columns (indices into `schema`).
+pub fn delete_partition_sql(table: &str, schema: &Schema, partition_cols: &[usize]) -> String {
+    let conditions: Vec<String> = partition_cols
+        .iter()
+        .map(|&i| format!("{} = ?", quote_ident(schema.field(i).name())))
+        .collect();
+    format!(
+        "DELETE FROM {} WHERE {}",
+        quote_ident(table),
+        conditions.join(" AND ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +140,10 @@ mod tests {
             sql,
             "INSERT INTO `t` (`day`, `cms_id`, `times`) VALUES (?, ?, ?), (?, ?, ?) \
              ON DUPLICATE KEY UPDATE `times` = VALUES(`times`)"
+        );
+        assert_eq!(
+            delete_partition_sql("t", &schema(), &[0]),
+            "DELETE FROM `t` WHERE `day` = ?"
         );
         let all_key = upsert_sql(
             "t",

@@ -1,9 +1,11 @@
 //! Batched upserts into MySQL. Values are always bound as parameters, never spliced into SQL.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::sink::DataSink;
 use datafusion::error::Result;
@@ -11,10 +13,10 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::StreamExt;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Params};
+use mysql_async::{Conn, Params, TxOpts};
 
 use super::MySqlTarget;
-use super::schema::{create_table_sql, upsert_sql};
+use super::schema::{create_table_sql, delete_partition_sql, upsert_sql};
 use super::values::{bindable_columns, params};
 use crate::exec::metrics::SinkMetrics;
 
@@ -26,6 +28,8 @@ pub struct MySqlSink {
     target: MySqlTarget,
     batch_size: usize,
     create_table: bool,
+    /// Indices of the `partition_by` columns: each value written is replaced as a whole.
+    partition_cols: Vec<usize>,
     metrics: Arc<SinkMetrics>,
 }
 
@@ -34,12 +38,14 @@ impl MySqlSink {
         target: MySqlTarget,
         batch_size: usize,
         create_table: bool,
+        partition_cols: Vec<usize>,
         metrics: Arc<SinkMetrics>,
     ) -> Self {
         MySqlSink {
             target,
             batch_size,
             create_table,
+            partition_cols,
             metrics,
         }
     }
@@ -59,14 +65,21 @@ impl MySqlSink {
         Ok(())
     }
 
-    async fn write(&self, conn: &mut Conn, mut data: SendableRecordBatchStream) -> Result<u64> {
+    async fn write<Q: Queryable>(
+        &self,
+        conn: &mut Q,
+        mut data: SendableRecordBatchStream,
+    ) -> Result<u64> {
         let t = &self.target;
         let n_cols = t.schema.fields().len().max(1);
         let rows_per_statement = self.batch_size.min(MAX_PLACEHOLDERS / n_cols).max(1);
         let mut written = 0u64;
+        let mut replaced: HashSet<Vec<u8>> = HashSet::new();
         while let Some(batch) = data.next().await {
             let batch = batch?;
             let columns = bindable_columns(&batch)?;
+            self.delete_new_partitions(conn, &columns, batch.num_rows(), &mut replaced)
+                .await?;
             let mut start = 0;
             while start < batch.num_rows() {
                 let end = (start + rows_per_statement).min(batch.num_rows());
@@ -83,6 +96,41 @@ impl MySqlSink {
             }
         }
         Ok(written)
+    }
+}
+
+impl MySqlSink {
+    /// With `partition_by`, the first time a partition value (e.g. a day) shows up, the rows
+    /// already stored for it are deleted: a batch rerun replaces the day, as the original
+    /// Spark job did, instead of leaving yesterday's ranks 11.. next to today's top 10.
+    async fn delete_new_partitions<Q: Queryable>(
+        &self,
+        conn: &mut Q,
+        columns: &[ArrayRef],
+        rows: usize,
+        replaced: &mut HashSet<Vec<u8>>,
+    ) -> Result<()> {
+        if self.partition_cols.is_empty() {
+            return Ok(());
+        }
+        let key_columns: Vec<ArrayRef> = self
+            .partition_cols
+            .iter()
+            .map(|&i| Arc::clone(&columns[i]))
+            .collect();
+        for row in 0..rows {
+            let values = params(&key_columns, row..row + 1)?;
+            let key = format!("{values:?}").into_bytes();
+            if !replaced.insert(key) {
+                continue;
+            }
+            let t = &self.target;
+            let sql = delete_partition_sql(&t.table, &t.schema, &self.partition_cols);
+            conn.exec_drop(sql, Params::Positional(values))
+                .await
+                .map_err(|e| t.error("replacing a partition", e))?;
+        }
+        Ok(())
     }
 }
 
@@ -119,7 +167,16 @@ impl DataSink for MySqlSink {
                 .await
                 .map_err(|e| self.target.error("connecting", e))?;
             self.prepare(&mut conn).await?;
-            self.write(&mut conn, data).await
+            // One transaction: readers see the old rows or all the new ones.
+            let mut tx = conn
+                .start_transaction(TxOpts::default())
+                .await
+                .map_err(|e| self.target.error("starting a transaction", e))?;
+            let written = self.write(&mut tx, data).await?;
+            tx.commit()
+                .await
+                .map_err(|e| self.target.error("committing", e))?;
+            Ok(written)
         }
         .await;
         let _ = pool.disconnect().await;

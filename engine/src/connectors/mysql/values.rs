@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::ScalarValue;
@@ -90,6 +90,7 @@ fn cell(col: &ArrayRef, row: usize) -> Result<Value> {
 /// declared column type.
 pub fn rows_to_batch(schema: &SchemaRef, rows: Vec<mysql_async::Row>) -> Result<RecordBatch> {
     let n_cols = schema.fields().len();
+    let n_rows = rows.len();
     let mut columns: Vec<Vec<ScalarValue>> = vec![Vec::with_capacity(rows.len()); n_cols];
     for row in rows {
         let values = row.unwrap();
@@ -109,7 +110,13 @@ pub fn rows_to_batch(schema: &SchemaRef, rows: Vec<mysql_async::Row>) -> Result<
         })
         .collect::<Result<Vec<_>>>()?;
     if n_cols == 0 {
-        return Ok(RecordBatch::new_empty(Arc::clone(schema)));
+        // `SELECT count(*)` projects no column: the batch must still carry the row count.
+        let options = RecordBatchOptions::new().with_row_count(Some(n_rows));
+        return Ok(RecordBatch::try_new_with_options(
+            Arc::clone(schema),
+            vec![],
+            &options,
+        )?);
     }
     Ok(RecordBatch::try_new(Arc::clone(schema), arrays)?)
 }
