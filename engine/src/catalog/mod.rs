@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use schema_provider::SluiceSchemaProvider;
-pub use table::{ColumnDef, TableDef, TableOrigin};
+pub use table::{ColumnDef, TableDef, TableOrigin, WatermarkDef};
 pub use vars::Vars;
 
 use crate::error::{Result, SluiceError};
@@ -105,8 +105,11 @@ impl Catalog {
         })
     }
 
+    /// A table by name: exactly as written (quoted names keep their case), else lowercased.
     pub fn table(&self, name: &str) -> Option<&TableDef> {
-        self.tables.get(&name.to_ascii_lowercase())
+        self.tables
+            .get(name)
+            .or_else(|| self.tables.get(&name.to_ascii_lowercase()))
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &TableDef> {

@@ -31,12 +31,21 @@ impl std::fmt::Display for TableOrigin {
     }
 }
 
+/// `WATERMARK FOR column AS expr`: event time and how far behind it the watermark trails.
+/// The expression stays SQL text for the streaming runtime; batch runs do not need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatermarkDef {
+    pub column: String,
+    pub expr: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableDef {
     pub name: String,
     pub description: Option<String>,
     pub columns: Vec<ColumnDef>,
     pub primary_key: Vec<String>,
+    pub watermark: Option<WatermarkDef>,
     /// Rows written here are rejects: the run summary counts them as rejected.
     pub error_output: bool,
     /// Connector options exactly as declared (`${..}` not yet expanded), including `connector`.
@@ -104,6 +113,11 @@ impl TableDef {
                     "primary key column '{k}' is not a column of the table"
                 ));
             }
+        }
+        if let Some(w) = &self.watermark
+            && self.column(&w.column).is_none()
+        {
+            return fail(format!("WATERMARK FOR '{}': no such column", w.column));
         }
         if self.connector().is_empty() {
             return fail("it has no 'connector' option (e.g. connector: file)".into());

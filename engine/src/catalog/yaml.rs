@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::table::{ColumnDef, TableDef, TableOrigin};
+use super::table::{ColumnDef, TableDef, TableOrigin, WatermarkDef};
 use super::types::parse_sql_type;
 use crate::error::{Result, SluiceError};
 
@@ -26,6 +26,8 @@ struct TableYaml {
     primary_key: Vec<String>,
     #[serde(default)]
     error_output: bool,
+    /// `event_time - INTERVAL '5' SECOND`, as after `WATERMARK FOR event_time AS` in DDL.
+    watermark: Option<String>,
     #[serde(rename = "with")]
     options: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -134,9 +136,18 @@ pub fn read_tables_file(path: &Path) -> Result<Vec<TableDef>> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let watermark = t.watermark.map(|expr| WatermarkDef {
+                column: expr
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                expr,
+            });
             Ok(TableDef {
                 name: name.to_ascii_lowercase(),
                 description: t.description,
+                watermark,
                 columns,
                 primary_key: t
                     .primary_key

@@ -66,6 +66,9 @@ pub fn catalog(cli: &Cli, action: &CatalogAction) -> anyhow::Result<i32> {
                     sql_type_name(&c.data_type)
                 )?;
             }
+            if let Some(w) = &t.watermark {
+                writeln!(out, "watermark: WATERMARK FOR {} AS {}", w.column, w.expr)?;
+            }
             if t.error_output {
                 writeln!(out, "error output: rows written here count as rejected")?;
             }

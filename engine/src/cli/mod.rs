@@ -25,7 +25,7 @@ pub struct Cli {
     /// Catalog directory (table YAML files and profiles/).
     #[arg(long, global = true, env = "SLUICE_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
-    /// Environment profile: `local` (files only) or `stack` (MySQL, Redis, Kafka).
+    /// Environment profile: `local` (files only) or `stack` (the Top-N tables in MySQL).
     #[arg(long, global = true, env = "SLUICE_PROFILE", default_value = DEFAULT_PROFILE)]
     pub profile: String,
     /// Set a variable used by the catalog and job files, e.g. --set warehouse=/data/wh

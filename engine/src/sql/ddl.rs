@@ -17,22 +17,13 @@ use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::script::{Statement, tokens};
 use crate::catalog::types::parse_sql_type;
-use crate::catalog::{ColumnDef, TableDef, TableOrigin};
+use crate::catalog::{ColumnDef, TableDef, TableOrigin, WatermarkDef};
 use crate::error::Location;
-
-/// `WATERMARK FOR column AS expr`: the expression is kept as SQL text and planned by the
-/// streaming runtime; batch runs do not need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WatermarkDef {
-    pub column: String,
-    pub expr: String,
-}
 
 #[derive(Debug, Clone)]
 pub struct CreateTable {
     pub def: TableDef,
     pub if_not_exists: bool,
-    pub watermark: Option<WatermarkDef>,
 }
 
 /// A parse error at a location in the file.
@@ -389,7 +380,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
         });
     }
     if let Some(w) = &watermark
-        && !columns.iter().any(|col| col.name == w.column)
+        && !columns.iter().any(|col: &ColumnDef| col.name == w.column)
     {
         return Err(DdlError {
             location: stmt.start,
@@ -403,6 +394,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
             description,
             columns,
             primary_key,
+            watermark,
             error_output: false,
             options,
             origin: TableOrigin::Ddl {
@@ -411,7 +403,6 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
             },
         },
         if_not_exists,
-        watermark,
     })
 }
 
@@ -457,7 +448,7 @@ mod tests {
         assert_eq!(t.def.options["path"], "/tmp/a");
         assert_eq!(t.def.options["partition_by"], "ip");
         assert_eq!(t.def.options["csv.header"], "false");
-        let w = t.watermark.unwrap();
+        let w = t.def.watermark.unwrap();
         assert_eq!(w.column, "ts");
         assert!(w.expr.contains("INTERVAL"), "{}", w.expr);
     }
