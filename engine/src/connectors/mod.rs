@@ -3,8 +3,10 @@
 //! into (sink).
 
 pub mod file;
+pub mod generator;
 pub mod mysql;
 mod options;
+pub mod stdout;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,7 +36,7 @@ impl ConnectorEnv {
     }
 }
 
-pub const CONNECTORS: &[&str] = &["file", "mysql"];
+pub const CONNECTORS: &[&str] = &["file", "generator", "mysql", "stdout"];
 
 /// Builds the provider for a catalog table; `options` are already interpolated.
 pub fn build_table(
@@ -44,7 +46,11 @@ pub fn build_table(
 ) -> Result<Arc<dyn TableProvider>> {
     match def.connector() {
         "file" => file::FileTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
+        "generator" => {
+            generator::GeneratorTable::try_new(def, options, env).map(|t| Arc::new(t) as _)
+        }
         "mysql" => mysql::MySqlTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
+        "stdout" => stdout::StdoutTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         other => Err(SluiceError::connector(
             &def.name,
             format!(

@@ -1,0 +1,162 @@
+//! The `stdout` connector: a sink that prints rows as they arrive (like Flink's `print`),
+//! as JSON lines (default), CSV or a table per batch.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::sink::{DataSink, DataSinkExec};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
+use futures::StreamExt;
+
+use super::{ConnectorEnv, Options};
+use crate::catalog::TableDef;
+use crate::exec::metrics::JobMetrics;
+
+const OPTIONS: &[&str] = &["format"];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Csv,
+    Table,
+}
+
+#[derive(Debug)]
+pub struct StdoutTable {
+    name: String,
+    schema: SchemaRef,
+    format: Format,
+    error_output: bool,
+    metrics: Arc<JobMetrics>,
+}
+
+impl StdoutTable {
+    pub fn try_new(
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> crate::error::Result<Self> {
+        let opts = Options::new(&def.name, options, OPTIONS)?;
+        let format = match opts.choice("format", &["json", "csv", "table"], "json")? {
+            "csv" => Format::Csv,
+            "table" => Format::Table,
+            _ => Format::Json,
+        };
+        Ok(StdoutTable {
+            name: def.name.clone(),
+            schema: def.schema(),
+            format,
+            error_output: def.error_output,
+            metrics: Arc::clone(&env.metrics),
+        })
+    }
+}
+
+#[async_trait]
+impl TableProvider for StdoutTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        _projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(DataFusionError::Plan(format!(
+            "'{}' is a stdout table: it can be written (INSERT INTO), not read",
+            self.name
+        )))
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        _insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let sink = StdoutSink {
+            schema: Arc::clone(&self.schema),
+            format: self.format,
+            metrics: self.metrics.sink(&self.name, self.error_output),
+        };
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+}
+
+#[derive(Debug)]
+struct StdoutSink {
+    schema: SchemaRef,
+    format: Format,
+    metrics: Arc<crate::exec::metrics::SinkMetrics>,
+}
+
+impl DisplayAs for StdoutSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StdoutSink: format={:?}", self.format)
+    }
+}
+
+#[async_trait]
+impl DataSink for StdoutSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    async fn write_all(
+        &self,
+        mut data: SendableRecordBatchStream,
+        _ctx: &Arc<TaskContext>,
+    ) -> Result<u64> {
+        let mut rows = 0u64;
+        let mut header = true;
+        while let Some(batch) = data.next().await {
+            let batch = batch?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let mut out = std::io::stdout().lock();
+            match self.format {
+                Format::Json => {
+                    let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut out);
+                    w.write(&batch)?;
+                    w.finish()?;
+                }
+                Format::Csv => {
+                    let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                        .with_header(header)
+                        .build(&mut out);
+                    w.write(&batch)?;
+                    header = false;
+                }
+                Format::Table => writeln!(
+                    out,
+                    "{}",
+                    pretty_format_batches(std::slice::from_ref(&batch))?
+                )?,
+            }
+            out.flush()?;
+            rows += batch.num_rows() as u64;
+            self.metrics
+                .rows
+                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        }
+        Ok(rows)
+    }
+}
