@@ -22,6 +22,9 @@ pub enum SluiceError {
     Sql(String),
     #[error("catalog: {0}")]
     Catalog(String),
+    /// A job failed while running; the message names the statement or view.
+    #[error("{0}")]
+    Run(String),
     #[error("variable: {0}")]
     Variable(String),
     #[error("table '{table}': {message}")]

@@ -47,7 +47,7 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
                 .drive(plan, ctx)
                 .await
                 .map(|_| Done::Producer)
-                .map_err(|e| (None, e))
+                .map_err(|e| (None::<usize>, e))
         });
     }
     for (i, stmt) in job.statements.iter().enumerate() {
@@ -62,10 +62,22 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
         });
     }
 
+    let describe = |which: Option<usize>| match which {
+        Some(i) => {
+            let p = &job.statements[i];
+            let what = match &p.output {
+                Output::Table(t) => format!("INSERT INTO {t}"),
+                Output::Print => "SELECT".to_string(),
+            };
+            format!("{}:{}: {what}", job.script.file, p.statement.start)
+        }
+        None => format!("{}: a view shared by several statements", job.script.file),
+    };
     let mut printed = vec![Vec::new(); job.statements.len()];
     while let Some(joined) = tasks.join_next().await {
-        let outcome =
-            joined.map_err(|e| SluiceError::Catalog(format!("a job task failed: {e}")))?;
+        let outcome = joined.map_err(|e| {
+            SluiceError::Run(format!("{}: a job task failed: {e}", job.script.file))
+        })?;
         match outcome {
             Ok(Done::Producer) => {}
             Ok(Done::Statement(i, batches)) => {
@@ -78,15 +90,9 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
                 // through a commit when the process exits.
                 tasks.shutdown().await;
                 drop(progress);
-                let at = match which {
-                    Some(i) => {
-                        let s = &job.statements[i].statement;
-                        format!("{}:{}", job.script.file, s.start)
-                    }
-                    None => job.script.file.clone(),
-                };
-                return Err(SluiceError::Catalog(format!(
-                    "{at}: the statement failed: {}",
+                return Err(SluiceError::Run(format!(
+                    "{} failed: {}",
+                    describe(which),
                     crate::sql::diagnostics::clean_message(&e)
                 )));
             }

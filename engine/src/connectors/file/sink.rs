@@ -71,8 +71,9 @@ impl DataSink for FileSink {
         mut data: SendableRecordBatchStream,
         _ctx: &Arc<TaskContext>,
     ) -> Result<u64> {
-        let staging = staging_dir(&self.dir);
-        let result = async {
+        let staging = StagingDir(staging_dir(&self.dir));
+        let staging = &staging.0;
+        async {
             let mut writers: HashMap<String, PartWriter> = HashMap::new();
             let mut rows = 0u64;
             while let Some(batch) = data.next().await {
@@ -97,21 +98,17 @@ impl DataSink for FileSink {
             }
             if writers.is_empty() && self.partition_cols.is_empty() {
                 // An empty unpartitioned result still replaces the table: with an empty file.
-                let w = self.open_writer(&staging, 0)?;
+                let w = self.open_writer(staging, 0)?;
                 writers.insert(String::new(), w);
             }
             let parts: Vec<String> = writers.keys().cloned().collect();
             for (_, w) in writers {
                 w.close()?;
             }
-            self.commit(&staging, &parts)?;
+            self.commit(staging, &parts)?;
             Ok(rows)
         }
-        .await;
-        if staging.exists() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        result
+        .await
     }
 }
 
@@ -269,6 +266,18 @@ fn foreign_file(dir: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// Removes the staging directory however the write ends: committed (what is left is empty
+/// parents), failed, or cancelled because another statement of the job failed.
+struct StagingDir(PathBuf);
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        if self.0.exists() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> DataFusionError {
