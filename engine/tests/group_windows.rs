@@ -73,19 +73,51 @@ fn hop_counts_each_event_in_every_window_holding_it() {
 }
 
 #[test]
-fn unsupported_window_points_at_it() {
+fn session_windows_close_after_the_gap() {
+    let rows = run_windows(
+        "SELECT CAST(SESSION_END(ts, INTERVAL '1' MINUTE) AS STRING), k, COUNT(*) FROM events \
+         GROUP BY SESSION(ts, INTERVAL '1' MINUTE), k",
+    );
+    assert_eq!(
+        rows,
+        [
+            "2016-11-10T00:01:50Z,a,2",
+            "2016-11-10T00:02:10Z,b,1",
+            "2016-11-10T00:03:30Z,a,1"
+        ]
+    );
+}
+
+#[test]
+fn filtered_rows_do_not_join_sessions() {
+    let rows = run_windows(
+        "SELECT CAST(window_start AS STRING), k, COUNT(*) FROM events WHERE ts > TIMESTAMP '2016-11-10T00:00:20Z' \
+         GROUP BY SESSION(ts, INTERVAL '1' MINUTE), k",
+    );
+    assert_eq!(
+        rows,
+        [
+            "2016-11-10T00:00:50Z,a,1",
+            "2016-11-10T00:01:10Z,b,1",
+            "2016-11-10T00:02:30Z,a,1"
+        ]
+    );
+}
+
+#[test]
+fn bad_window_arguments_point_at_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let job = dir.path().join("session.sql");
+    let job = dir.path().join("hop.sql");
     std::fs::write(
         &job,
-        "INSERT INTO access_rejects\nSELECT 'x', 'y' FROM dwd_access GROUP BY SESSION(event_time, INTERVAL '5' MINUTE);",
+        "INSERT INTO access_rejects\nSELECT 'x', 'y' FROM dwd_access GROUP BY HOP(event_time, INTERVAL '2' MINUTE, INTERVAL '5' MINUTE);",
     )
     .unwrap();
     let out = sluice(&["run", job.to_str().unwrap(), "--no-progress"]);
     assert!(!out.status.success());
     let err = stderr_of(&out);
     assert!(
-        err.contains("session.sql:2:42: error: SESSION windows"),
+        err.contains("hop.sql:2:42: error: HOP size INTERVAL '5' MINUTE must be a whole multiple"),
         "{err}"
     );
 }

@@ -5,7 +5,10 @@
 //! - `TUMBLE(ts, size)` groups by `date_bin(size, ts)` (windows aligned to the epoch, as Flink's);
 //! - `HOP(ts, slide, size)` first expands each row into the `size / slide` windows holding it
 //!   (`unnest(make_array(..))` in a subquery that keeps the relation's name), then groups by
-//!   the window start.
+//!   the window start;
+//! - `SESSION(ts, gap)` numbers each key's sessions with window functions (a row more than
+//!   `gap` after the previous row of its key starts a new one) and groups by that number;
+//!   the session spans its first event to its last event plus the gap, as in Flink.
 //!
 //! The rewrite works on sqlparser's AST; new expressions are built by parsing small SQL
 //! snippets, so the rest of the statement keeps its source locations.
@@ -21,6 +24,8 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 /// Name of the column holding a hopping window's start after the expansion.
 const HOP_START_COLUMN: &str = "__window_start";
+/// Name of the column numbering each key's sessions.
+const SESSION_ID_COLUMN: &str = "__session_id";
 /// Most windows one row may fall in (HOP size / slide).
 const MAX_WINDOWS_PER_ROW: i64 = 1000;
 
@@ -73,6 +78,7 @@ fn rewrite_set_expr(body: &mut SetExpr) -> Result<(), String> {
 enum Kind {
     Tumble,
     Hop,
+    Session,
 }
 
 impl Kind {
@@ -80,6 +86,7 @@ impl Kind {
         match self {
             Kind::Tumble => "TUMBLE",
             Kind::Hop => "HOP",
+            Kind::Session => "SESSION",
         }
     }
 }
@@ -123,11 +130,7 @@ fn rewrite_select(select: &mut Select) -> Result<(), String> {
         match function_name(key).as_deref() {
             Some("TUMBLE") => found = Some((i, Kind::Tumble)),
             Some("HOP") => found = Some((i, Kind::Hop)),
-            Some("SESSION") => {
-                return Err("SESSION windows are not supported in batch runs yet: \
-                            group by TUMBLE or HOP windows instead"
-                    .into());
-            }
+            Some("SESSION") => found = Some((i, Kind::Session)),
             _ => continue,
         }
         break;
@@ -136,10 +139,50 @@ fn rewrite_select(select: &mut Select) -> Result<(), String> {
         return Ok(());
     };
     let args = function_args(&keys[index]);
-    let (ts, slide, size) = match (kind, args.as_slice()) {
-        (Kind::Tumble, [ts, size]) => (ts.to_string(), None, size.to_string()),
+    let other_keys: Vec<String> = match &select.group_by {
+        GroupByExpr::Expressions(keys, _) => keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != index)
+            .map(|(_, k)| k.to_string())
+            .collect(),
+        GroupByExpr::All(_) => vec![],
+    };
+    // (what to group by, window start, window end) as SQL.
+    let (group_sql, start_sql, end_sql) = match (kind, args.as_slice()) {
+        (Kind::Tumble, [ts, size]) => {
+            interval_millis(&size.to_string())?;
+            let start = format!("date_bin({size}, {ts})");
+            (start.clone(), start.clone(), format!("{start} + {size}"))
+        }
         (Kind::Hop, [ts, slide, size]) => {
-            (ts.to_string(), Some(slide.to_string()), size.to_string())
+            let (slide_ms, size_ms) = (
+                interval_millis(&slide.to_string())?,
+                interval_millis(&size.to_string())?,
+            );
+            if size_ms % slide_ms != 0 || size_ms / slide_ms > MAX_WINDOWS_PER_ROW {
+                return Err(format!(
+                    "HOP size {size} must be a whole multiple of the slide {slide} (at most {MAX_WINDOWS_PER_ROW} windows per row)"
+                ));
+            }
+            expand_hop_windows(
+                select,
+                &ts.to_string(),
+                &slide.to_string(),
+                slide_ms,
+                size_ms / slide_ms,
+            )?;
+            let start = HOP_START_COLUMN.to_string();
+            (start.clone(), start.clone(), format!("{start} + {size}"))
+        }
+        (Kind::Session, [ts, gap]) => {
+            interval_millis(&gap.to_string())?;
+            number_sessions(select, &ts.to_string(), &gap.to_string(), &other_keys)?;
+            (
+                SESSION_ID_COLUMN.to_string(),
+                format!("MIN({ts})"),
+                format!("MAX({ts}) + {gap}"),
+            )
         }
         (Kind::Tumble, _) => {
             return Err(
@@ -150,26 +193,18 @@ fn rewrite_select(select: &mut Select) -> Result<(), String> {
         (Kind::Hop, _) => {
             return Err("HOP takes (time_attr, slide, size), e.g. HOP(event_time, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)".into());
         }
-    };
-    let size_ms = interval_millis(&size)?;
-    let start_sql = match &slide {
-        None => format!("date_bin({size}, {ts})"),
-        Some(slide) => {
-            let slide_ms = interval_millis(slide)?;
-            if size_ms % slide_ms != 0 || size_ms / slide_ms > MAX_WINDOWS_PER_ROW {
-                return Err(format!(
-                    "HOP size {size} must be a whole multiple of the slide {slide} (at most {MAX_WINDOWS_PER_ROW} windows per row)"
-                ));
-            }
-            expand_hop_windows(select, &ts, slide, slide_ms, size_ms / slide_ms)?;
-            HOP_START_COLUMN.to_string()
+        (Kind::Session, _) => {
+            return Err(
+                "SESSION takes (time_attr, gap), e.g. SESSION(event_time, INTERVAL '30' MINUTE)"
+                    .into(),
+            );
         }
     };
     let start = parse_expr(&start_sql)?;
-    let end = parse_expr(&format!("{start_sql} + {size}"))?;
-    let rowtime = parse_expr(&format!("{start_sql} + {size} - INTERVAL '1' MILLISECOND"))?;
+    let end = parse_expr(&end_sql)?;
+    let rowtime = parse_expr(&format!("{end_sql} - INTERVAL '1' MILLISECOND"))?;
     if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
-        keys[index] = start.clone();
+        keys[index] = parse_expr(&group_sql)?;
     }
     let prefix = kind.prefix();
     let replace = |e: &mut Expr| {
@@ -216,9 +251,54 @@ fn rewrite_select(select: &mut Select) -> Result<(), String> {
     Ok(())
 }
 
-/// Replaces the FROM relation by one where each row appears once per hopping window that
-/// holds it, with the window's start in `__window_start`. The relation keeps its name, so
-/// qualified column references still resolve.
+/// Replaces the FROM relation by `(SELECT <columns> FROM (<relation> WHERE ..)) AS <name>`:
+/// the relation keeps its name, so qualified column references still resolve, and the
+/// query's WHERE moves inside, so filtered-out rows neither multiply (HOP) nor join
+/// sessions (SESSION).
+fn wrap_from(select: &mut Select, window: &str, columns: &str) -> Result<(), String> {
+    let [from] = select.from.as_slice() else {
+        return Err(format!(
+            "{window} over several relations: put the join in a view and group the view by {window}"
+        ));
+    };
+    if !from.joins.is_empty() {
+        return Err(format!(
+            "{window} over a join: put the join in a view and group the view by {window}"
+        ));
+    }
+    let alias = match &from.relation {
+        TableFactor::Table { alias: Some(a), .. } | TableFactor::Derived { alias: Some(a), .. } => {
+            a.name.to_string()
+        }
+        TableFactor::Table { name, .. } => name.0.last().map(|p| p.to_string()).unwrap_or_default(),
+        _ => {
+            return Err(format!(
+                "{window} needs a table, a view or an aliased subquery in FROM"
+            ));
+        }
+    };
+    let filter = match select.selection.take() {
+        Some(w) => format!(" WHERE {w}"),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT 1 FROM (SELECT {columns} FROM (SELECT * FROM {}{filter}) AS {alias}) AS {alias}",
+        from.relation
+    );
+    let parsed = Parser::new(&GenericDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| format!("internal error planning {window} windows ({sql}): {e}"))?;
+    match *parsed.body {
+        SetExpr::Select(s) => {
+            select.from = s.from;
+            Ok(())
+        }
+        _ => Err(format!("internal error planning {window} windows")),
+    }
+}
+
+/// Each row once per hopping window that holds it, the window's start in `__window_start`.
 fn expand_hop_windows(
     select: &mut Select,
     ts: &str,
@@ -226,21 +306,6 @@ fn expand_hop_windows(
     slide_ms: i64,
     windows: i64,
 ) -> Result<(), String> {
-    let [from] = select.from.as_slice() else {
-        return Err(
-            "HOP over several relations: put the join in a view and group the view by HOP".into(),
-        );
-    };
-    if !from.joins.is_empty() {
-        return Err("HOP over a join: put the join in a view and group the view by HOP".into());
-    }
-    let alias = match &from.relation {
-        TableFactor::Table { alias: Some(a), .. } | TableFactor::Derived { alias: Some(a), .. } => {
-            a.name.to_string()
-        }
-        TableFactor::Table { name, .. } => name.0.last().map(|p| p.to_string()).unwrap_or_default(),
-        _ => return Err("HOP needs a table, a view or an aliased subquery in FROM".into()),
-    };
     let starts: Vec<String> = (0..windows)
         .map(|k| match k {
             0 => format!("date_bin({slide}, {ts})"),
@@ -250,22 +315,39 @@ fn expand_hop_windows(
             ),
         })
         .collect();
-    let sql = format!(
-        "SELECT 1 FROM (SELECT *, unnest(make_array({})) AS {HOP_START_COLUMN} FROM {}) AS {alias}",
-        starts.join(", "),
-        from.relation
+    wrap_from(
+        select,
+        "HOP",
+        &format!(
+            "*, unnest(make_array({})) AS {HOP_START_COLUMN}",
+            starts.join(", ")
+        ),
+    )
+}
+
+/// Numbers the sessions of each key (the other GROUP BY expressions) in `__session_id`: a
+/// row starts a new session when the previous row of its key is `gap` or more before it.
+fn number_sessions(
+    select: &mut Select,
+    ts: &str,
+    gap: &str,
+    keys: &[String],
+) -> Result<(), String> {
+    let partition = if keys.is_empty() {
+        String::new()
+    } else {
+        format!("PARTITION BY {} ", keys.join(", "))
+    };
+    let previous = format!("LAG({ts}) OVER ({partition}ORDER BY {ts})");
+    let new_session =
+        format!("CASE WHEN {previous} IS NULL OR {ts} - {previous} >= {gap} THEN 1 ELSE 0 END");
+    // Window functions cannot nest: mark session starts first, then count them.
+    let columns = format!("*, {new_session} AS __session_start");
+    wrap_from(select, "SESSION", &columns)?;
+    let count = format!(
+        "*, SUM(__session_start) OVER ({partition}ORDER BY {ts} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {SESSION_ID_COLUMN}"
     );
-    let parsed = Parser::new(&GenericDialect {})
-        .try_with_sql(&sql)
-        .and_then(|mut p| p.parse_query())
-        .map_err(|e| format!("internal error expanding HOP windows ({sql}): {e}"))?;
-    match *parsed.body {
-        SetExpr::Select(s) => {
-            select.from = s.from;
-            Ok(())
-        }
-        _ => Err("internal error expanding HOP windows".into()),
-    }
+    wrap_from(select, "SESSION", &count)
 }
 
 /// Milliseconds of an interval literal: `INTERVAL '5' MINUTE`, `INTERVAL '90' SECOND`,
@@ -350,7 +432,7 @@ mod tests {
              GROUP BY HOP(d.ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE)",
         )
         .unwrap();
-        assert!(out.contains("unnest(make_array(date_bin(INTERVAL '1' MINUTE, d.ts), date_bin(INTERVAL '1' MINUTE, d.ts) - INTERVAL '60000' MILLISECOND, date_bin(INTERVAL '1' MINUTE, d.ts) - INTERVAL '120000' MILLISECOND)) AS __window_start FROM events d) AS d"), "{out}");
+        assert!(out.contains("unnest(make_array(date_bin(INTERVAL '1' MINUTE, d.ts), date_bin(INTERVAL '1' MINUTE, d.ts) - INTERVAL '60000' MILLISECOND, date_bin(INTERVAL '1' MINUTE, d.ts) - INTERVAL '120000' MILLISECOND)) AS __window_start FROM (SELECT * FROM events d) AS d) AS d"), "{out}");
         assert!(out.contains("GROUP BY __window_start"), "{out}");
         let bare = rewrite("SELECT window_end, COUNT(*) FROM t GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)").unwrap();
         assert!(
@@ -369,11 +451,6 @@ mod tests {
             rewrite("SELECT 1 FROM t GROUP BY HOP(ts, INTERVAL '2' MINUTE, INTERVAL '5' MINUTE)")
                 .unwrap_err()
                 .contains("whole multiple")
-        );
-        assert!(
-            rewrite("SELECT 1 FROM t GROUP BY SESSION(ts, INTERVAL '5' MINUTE)")
-                .unwrap_err()
-                .contains("SESSION")
         );
         assert!(rewrite("SELECT 1 FROM a JOIN b ON a.x = b.x GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)").unwrap_err().contains("join"));
         assert_eq!(
