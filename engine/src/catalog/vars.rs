@@ -114,6 +114,42 @@ impl Vars {
         Ok(out)
     }
 
+    /// Expands `${..}` in SQL text but not inside `--` and `/* */` comments, so a comment may
+    /// mention a variable that is not set.
+    pub fn expand_sql(&self, sql: &str) -> Result<String> {
+        let mut out = String::with_capacity(sql.len());
+        let mut code_start = 0;
+        let mut i = 0;
+        let bytes = sql.as_bytes();
+        let mut in_string = false;
+        while i < bytes.len() {
+            let comment_end = match (bytes[i], bytes.get(i + 1)) {
+                (b'\'', _) => {
+                    in_string = !in_string;
+                    None
+                }
+                (b'-', Some(b'-')) if !in_string => {
+                    Some(sql[i..].find('\n').map_or(sql.len(), |n| i + n))
+                }
+                (b'/', Some(b'*')) if !in_string => {
+                    Some(sql[i + 2..].find("*/").map_or(sql.len(), |n| i + 2 + n + 2))
+                }
+                _ => None,
+            };
+            match comment_end {
+                Some(end) => {
+                    out.push_str(&self.expand(&sql[code_start..i])?);
+                    out.push_str(&sql[i..end]);
+                    code_start = end;
+                    i = end;
+                }
+                None => i += 1,
+            }
+        }
+        out.push_str(&self.expand(&sql[code_start..])?);
+        Ok(out)
+    }
+
     fn expand_reference(&self, inner: &str, depth: usize) -> Result<String> {
         let (name, default) = match inner.split_once(":-") {
             Some((n, d)) => (n.trim(), Some(d)),
@@ -205,6 +241,21 @@ mod tests {
         let mut v = vars(&[]);
         v.set_profile_defaults([("a".to_string(), "${a}".to_string())].into());
         assert!(v.expand("${a}").unwrap_err().to_string().contains("cycle"));
+    }
+
+    #[test]
+    fn sql_comments_are_left_alone() {
+        let v = vars(&[("wh", "/w")]);
+        let sql = "-- uses ${unset}\nSELECT '${wh}/x' /* ${nope} */ FROM t -- ${also_unset}\n";
+        assert_eq!(
+            v.expand_sql(sql).unwrap(),
+            "-- uses ${unset}\nSELECT '/w/x' /* ${nope} */ FROM t -- ${also_unset}\n"
+        );
+        assert!(v.expand_sql("SELECT '${unset}'").is_err());
+        assert_eq!(
+            v.expand_sql("SELECT '--' || '${wh}'").unwrap(),
+            "SELECT '--' || '/w'"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::plan::{Output, Session, plan_job};
 
 pub async fn explain(cli: &Cli, file: &Path) -> anyhow::Result<i32> {
     let catalog = cli.load_catalog()?;
-    let script = load_script(cli, file, &catalog)?;
+    let script = load_script(file, &catalog)?;
     let session = Session::new(catalog, ExecMode::Batch)?;
     let job = plan_job(&session, script).await?;
     let mut out = std::io::stdout().lock();

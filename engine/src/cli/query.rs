@@ -9,7 +9,8 @@ use crate::sql::{Script, StatementKind};
 
 pub async fn query(cli: &Cli, sql: &str, format: Format) -> anyhow::Result<i32> {
     let catalog = cli.load_catalog()?;
-    let script = Script::parse("<query>", sql)?;
+    let sql = catalog.vars.expand_sql(sql)?;
+    let script = Script::parse("<query>", &sql)?;
     let session = Session::new(catalog, ExecMode::Batch)?;
     let mut stdout = std::io::stdout().lock();
     for stmt in &script.statements {

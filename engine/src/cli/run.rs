@@ -13,28 +13,23 @@ use crate::plan::{Session, plan_job};
 use crate::sql::Script;
 
 /// Reads a job file and expands `${..}` variables in it.
-pub fn load_script(
-    cli: &Cli,
-    file: &Path,
-    catalog: &crate::catalog::Catalog,
-) -> anyhow::Result<Script> {
+pub fn load_script(file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Result<Script> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading job file {}", file.display()))?;
     let text = if text.contains("${") {
         catalog
             .vars
-            .expand(&text)
+            .expand_sql(&text)
             .with_context(|| format!("{}", file.display()))?
     } else {
         text
     };
-    let _ = cli;
     Ok(Script::parse(&file.display().to_string(), &text)?)
 }
 
 pub async fn run(cli: &Cli, file: &Path, progress: bool) -> anyhow::Result<i32> {
     let catalog = cli.load_catalog()?;
-    let script = load_script(cli, file, &catalog)?;
+    let script = load_script(file, &catalog)?;
     let session = Session::new(catalog, ExecMode::Batch)?;
     let job = plan_job(&session, script).await?;
     tracing::info!(
