@@ -12,5 +12,6 @@ pub mod exec;
 pub mod generator;
 pub mod plan;
 pub mod sql;
+mod sync;
 
 pub use error::{Result, SluiceError};

@@ -10,6 +10,7 @@ use datafusion::error::{DataFusionError, Result};
 
 use super::Catalog;
 use crate::connectors::{self, ConnectorEnv};
+use crate::sync::lock;
 
 #[derive(Debug)]
 pub struct SluiceSchemaProvider {
@@ -49,10 +50,6 @@ impl SluiceSchemaProvider {
     pub fn replace_table(&self, name: &str, table: Arc<dyn TableProvider>) {
         lock(&self.registered).insert(name.to_string(), table);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[async_trait]

@@ -165,11 +165,7 @@ pub fn read_tables_file(path: &Path) -> Result<Vec<TableDef>> {
 pub fn read_profile_file(path: &Path) -> Result<ProfileOverlay> {
     let text = read(path)?;
     let file: ProfileYaml = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(path, e))?;
-    let variables = file
-        .variables
-        .into_iter()
-        .map(|(k, v)| Ok((k.clone(), scalar_to_string(path, &k, v)?)))
-        .collect::<Result<_>>()?;
+    let variables = options_to_strings(path, file.variables)?;
     let table_options = file
         .tables
         .into_iter()

@@ -20,6 +20,8 @@ use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::sync::lock;
+
 /// Batches in flight per subscriber and partition.
 const CHANNEL_CAPACITY: usize = 8;
 
@@ -58,14 +60,13 @@ impl FanOutTable {
     }
 
     pub fn subscriber_count(&self) -> usize {
-        self.subscribers.lock().map(|s| s.len()).unwrap_or(0)
+        lock(&self.subscribers).len()
     }
 
     /// Runs `plan` (which computes the relation) and feeds every subscriber. Call once, after
     /// all readers were planned.
     pub async fn drive(&self, plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Result<()> {
-        let subscribers =
-            std::mem::take(&mut *self.subscribers.lock().unwrap_or_else(|p| p.into_inner()));
+        let subscribers = std::mem::take(&mut *lock(&self.subscribers));
         let n = plan.output_partitioning().partition_count();
         if n != self.partitions {
             return Err(DataFusionError::Internal(format!(
@@ -131,7 +132,7 @@ impl PartitionStream for ChannelPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let rx = self.rx.lock().ok().and_then(|mut r| r.take());
+        let rx = lock(&self.rx).take();
         let stream = futures::stream::unfold(rx, |rx| async move {
             let Some(mut rx) = rx else {
                 let e = DataFusionError::Internal(
@@ -185,10 +186,7 @@ impl TableProvider for FanOutTable {
                 rx: Mutex::new(Some(rx)),
             }));
         }
-        self.subscribers
-            .lock()
-            .map_err(|_| DataFusionError::Internal("fan-out lock poisoned".into()))?
-            .push(senders);
+        lock(&self.subscribers).push(senders);
         StreamingTable::try_new(Arc::clone(&self.schema), partitions)?
             .scan(state, projection, filters, limit)
             .await

@@ -1,6 +1,7 @@
 //! Counters a running job keeps per source and sink table; the progress bar and the run
 //! summary read them. Plain atomics: connectors update them from any thread.
 
+use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -40,10 +41,6 @@ impl MetricsSnapshot {
     pub fn rows_rejected(&self) -> u64 {
         self.sinks.iter().filter(|s| s.2).map(|s| s.1).sum()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl JobMetrics {
