@@ -1,4 +1,5 @@
-//! `sluice explain <job.sql>`: the plan of every statement, with shared relations marked.
+//! `sluice explain <job.sql> [--mode stream]`: the plan of every statement, with shared
+//! relations (batch) or the stream operator graph and its stateful operators (stream) marked.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,12 +9,25 @@ use datafusion::physical_plan::displayable;
 use super::Cli;
 use super::run::load_script;
 use crate::exec::ExecMode;
-use crate::plan::{Output, Session, plan_job};
+use crate::plan::stream::explain_stream;
+use crate::plan::{Output, Session, plan_job, plan_stream_job};
 
-pub async fn explain(cli: &Cli, file: &Path) -> anyhow::Result<i32> {
+pub async fn explain(cli: &Cli, file: &Path, mode: ExecMode) -> anyhow::Result<i32> {
     let catalog = cli.load_catalog()?;
     let script = load_script(file, &catalog)?;
-    let session = Session::new(catalog, ExecMode::Batch)?;
+    let session = Session::new(catalog, mode)?;
+    if mode == ExecMode::Stream {
+        let job = plan_stream_job(&session, script).await?;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "job {} (mode stream, profile {})",
+            file.display(),
+            cli.profile
+        )?;
+        write!(out, "{}", explain_stream(&job))?;
+        return Ok(0);
+    }
     let job = plan_job(&session, script).await?;
     let mut out = std::io::stdout().lock();
     writeln!(

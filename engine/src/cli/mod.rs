@@ -43,6 +43,17 @@ pub enum Mode {
     /// Read bounded inputs to their end, then stop.
     #[default]
     Batch,
+    /// Emit each window once the watermark passes its end; runs until unbounded inputs stop.
+    Stream,
+}
+
+impl From<Mode> for crate::exec::ExecMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Batch => crate::exec::ExecMode::Batch,
+            Mode::Stream => crate::exec::ExecMode::Stream,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -112,11 +123,13 @@ impl Cli {
 pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Run {
-            file, no_progress, ..
-        } => run::run(&cli, file, !no_progress).await,
+            file,
+            mode,
+            no_progress,
+        } => run::run(&cli, file, (*mode).into(), !no_progress).await,
         Command::Query { sql, format } => query::query(&cli, sql, *format).await,
         Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
-        Command::Explain { file, .. } => explain::explain(&cli, file).await,
+        Command::Explain { file, mode } => explain::explain(&cli, file, (*mode).into()).await,
         Command::Produce(args) => produce::produce(args),
     }
 }

@@ -43,6 +43,10 @@ pub struct ProduceArgs {
     /// Day of the generated events, YYYYMMDD (local time, +08:00).
     #[arg(long, default_value = "20161110")]
     pub day: String,
+    /// Shuffle event times: a line may be up to this many milliseconds older than the
+    /// newest line before it (out-of-order arrival, as from many web servers).
+    #[arg(long, default_value_t = 0)]
+    pub disorder_ms: u64,
 }
 
 pub fn produce(args: &ProduceArgs) -> anyhow::Result<i32> {
@@ -63,8 +67,9 @@ pub fn produce(args: &ProduceArgs) -> anyhow::Result<i32> {
         ProduceMode::Random => {
             let day = NaiveDate::parse_from_str(&args.day, "%Y%m%d")
                 .with_context(|| format!("--day '{}' is not a YYYYMMDD date", args.day))?;
-            let mut generator =
-                LogGenerator::new(GeneratorConfig::for_day(args.seed, day, args.lines));
+            let mut config = GeneratorConfig::for_day(args.seed, day, args.lines);
+            config.max_disorder_ms = args.disorder_ms;
+            let mut generator = LogGenerator::new(config);
             let bar = ProgressBar::new(args.lines);
             bar.set_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} lines ({per_sec}, eta {eta})")

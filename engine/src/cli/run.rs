@@ -7,9 +7,9 @@ use anyhow::Context;
 use super::Cli;
 use super::output::print_batches;
 use crate::exec::ExecMode;
-use crate::exec::batch;
 use crate::exec::progress::summary_line;
-use crate::plan::{Session, plan_job};
+use crate::exec::{batch, stream};
+use crate::plan::{Session, plan_job, plan_stream_job};
 use crate::sql::Script;
 
 /// Reads a job file and expands `${..}` variables in it.
@@ -27,18 +27,32 @@ pub fn load_script(file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Re
     Ok(Script::parse(&file.display().to_string(), &text)?)
 }
 
-pub async fn run(cli: &Cli, file: &Path, progress: bool) -> anyhow::Result<i32> {
+pub async fn run(cli: &Cli, file: &Path, mode: ExecMode, progress: bool) -> anyhow::Result<i32> {
     let catalog = cli.load_catalog()?;
     let script = load_script(file, &catalog)?;
-    let session = Session::new(catalog, ExecMode::Batch)?;
-    let job = plan_job(&session, script).await?;
-    tracing::info!(
-        statements = job.statements.len(),
-        shared = job.shared.len(),
-        "planned {}",
-        file.display()
-    );
-    let report = batch::run(&session, job, progress).await?;
+    let session = Session::new(catalog, mode)?;
+    let report = match mode {
+        ExecMode::Batch => {
+            let job = plan_job(&session, script).await?;
+            tracing::info!(
+                statements = job.statements.len(),
+                shared = job.shared.len(),
+                "planned {}",
+                file.display()
+            );
+            batch::run(&session, job, progress).await?
+        }
+        ExecMode::Stream => {
+            let job = plan_stream_job(&session, script).await?;
+            tracing::info!(
+                statements = job.statements.len(),
+                sources = job.sources.len(),
+                "planned {} for streaming",
+                file.display()
+            );
+            stream::run(&session, job, progress).await?
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     for rows in report.printed.iter().filter(|r| !r.is_empty()) {
         print_batches(rows, super::Format::Table, &mut stdout)?;

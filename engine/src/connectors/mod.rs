@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod generator;
+pub mod memory;
 pub mod mysql;
 mod options;
 pub mod stdout;
@@ -36,7 +37,7 @@ impl ConnectorEnv {
     }
 }
 
-pub const CONNECTORS: &[&str] = &["file", "generator", "mysql", "stdout"];
+pub const CONNECTORS: &[&str] = &["file", "generator", "memory", "mysql", "stdout"];
 
 /// Builds the provider for a catalog table; `options` are already interpolated.
 pub fn build_table(
@@ -49,6 +50,7 @@ pub fn build_table(
         "generator" => {
             generator::GeneratorTable::try_new(def, options, env).map(|t| Arc::new(t) as _)
         }
+        "memory" => memory::MemoryTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         "mysql" => mysql::MySqlTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         "stdout" => stdout::StdoutTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         other => Err(SluiceError::connector(

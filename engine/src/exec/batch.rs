@@ -113,7 +113,7 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
 
 /// Rows produced by DataFusion's own scans (Parquet, CSV, JSON, memory) in an executed plan;
 /// our line reader counts its rows itself.
-fn rows_from_file_scans(plan: &dyn ExecutionPlan) -> u64 {
+pub(crate) fn rows_from_file_scans(plan: &dyn ExecutionPlan) -> u64 {
     let own = if plan.children().is_empty() && plan.name() == "DataSourceExec" {
         plan.metrics().and_then(|m| m.output_rows()).unwrap_or(0) as u64
     } else {

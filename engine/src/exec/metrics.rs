@@ -23,6 +23,8 @@ pub struct SinkMetrics {
 
 #[derive(Debug, Default)]
 pub struct JobMetrics {
+    /// Rows that reached a window aggregate after all their windows had closed.
+    pub late_rows: AtomicU64,
     sources: Mutex<Vec<Arc<SourceMetrics>>>,
     sinks: Mutex<Vec<Arc<SinkMetrics>>>,
 }
@@ -33,6 +35,7 @@ pub struct MetricsSnapshot {
     pub rows_read: u64,
     pub bytes_read: u64,
     pub total_bytes: u64,
+    pub late_rows: u64,
     /// (table, rows, is error output), in registration order.
     pub sinks: Vec<(String, u64, bool)>,
 }
@@ -79,6 +82,7 @@ impl JobMetrics {
                 .iter()
                 .map(|s| s.total_bytes.load(Ordering::Relaxed))
                 .sum(),
+            late_rows: self.late_rows.load(Ordering::Relaxed),
             sinks: lock(&self.sinks)
                 .iter()
                 .map(|s| {

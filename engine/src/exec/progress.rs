@@ -69,8 +69,13 @@ pub fn summary_line(s: &MetricsSnapshot, started: Instant) -> String {
     } else {
         String::new()
     };
+    let late = if s.late_rows > 0 {
+        format!(" | late {}", s.late_rows)
+    } else {
+        String::new()
+    };
     format!(
-        "read {} rows ({bytes}{:.0} rows/s) | wrote {} | rejected {} | {:.2} s",
+        "read {} rows ({bytes}{:.0} rows/s) | wrote {} | rejected {}{late} | {:.2} s",
         s.rows_read,
         rate,
         if sinks.is_empty() {

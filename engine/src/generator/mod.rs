@@ -306,8 +306,9 @@ fn push_secs3(out: &mut String, ms: u64) {
     push_2(out, r);
 }
 
+/// Appends `ip` (host order) as dotted-quad text.
 #[inline]
-fn push_ip(out: &mut String, ip: u32) {
+pub(crate) fn push_ip(out: &mut String, ip: u32) {
     push_u64(out, u64::from(ip >> 24));
     out.push('.');
     push_u64(out, u64::from((ip >> 16) & 0xff));
@@ -653,6 +654,21 @@ struct Visit {
     page: Page,
 }
 
+/// What `jobs/clean.sql` reads from one generated line, without the line being written
+/// (see [`LogGenerator::next_event`]). Writing the line and parsing it back gives exactly these
+/// values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineEvent<'a> {
+    /// `$remote_addr` (host order).
+    pub ip: u32,
+    /// The event time as the line writes it: whole seconds since the Unix epoch.
+    pub epoch_secs: i64,
+    /// `$body_bytes_sent`.
+    pub bytes: u64,
+    /// `$http_referer` as written (`-` when there is none).
+    pub referer: &'a str,
+}
+
 /// The line generator. See the module documentation.
 pub struct LogGenerator {
     cfg: GeneratorConfig,
@@ -948,6 +964,35 @@ impl LogGenerator {
 
     /// Appends one line (without `'\n'`) to `out`.
     pub fn next_line(&mut self, out: &mut String) {
+        let (ns, f) = self.next_fields();
+        self.emit(out, ns, &f);
+    }
+
+    /// Makes the next line like [`LogGenerator::next_line`] (same random draws, so a generator
+    /// gives the same sequence whichever of the two is called), but returns only what the
+    /// cleaning job reads instead of writing the line.
+    pub fn next_event(&mut self) -> LineEvent<'_> {
+        let (ns, f) = self.next_fields();
+        LineEvent {
+            ip: f.ip,
+            epoch_secs: ns.div_euclid(1_000_000_000),
+            bytes: f.bytes,
+            referer: if self.referer.is_empty() {
+                "-"
+            } else {
+                &self.referer
+            },
+        }
+    }
+
+    /// The UTC offset written into the lines, in seconds (`+0800` → 28800).
+    pub fn utc_offset_secs(&self) -> i64 {
+        self.offset_secs
+    }
+
+    /// Event time and fields of the next line; the variable-length parts are left in the
+    /// `path`, `referer` and `args` buffers.
+    fn next_fields(&mut self) -> (i64, Fields) {
         let ns = self.next_time_ns();
         self.path.clear();
         self.referer.clear();
@@ -971,7 +1016,7 @@ impl LogGenerator {
             };
             self.page_line(ns, visit.client, visit.page)
         };
-        self.emit(out, ns, &f);
+        (ns, f)
     }
 
     /// Writes `n` lines, each followed by `'\n'`, in large chunks; returns the bytes written.

@@ -510,3 +510,56 @@ fn number_formatting() {
         "0 18446744073709551615 0.616 140.017 0.005 117.35.88.11 0abc"
     );
 }
+
+/// `next_event` makes the same lines as `next_line` (same draws), and its fields are what
+/// parsing the written line gives (the parser of the `parse_access_log` UDF).
+#[test]
+fn next_event_is_the_parsed_line() {
+    let negative_offset = FixedOffset::west_opt(5 * 3600 + 1800)
+        .expect("-05:30")
+        .with_ymd_and_hms(2020, 2, 29, 23, 0, 0)
+        .unwrap();
+    let configs = [
+        cfg(1),
+        GeneratorConfig {
+            max_disorder_ms: 90_000,
+            internal_ip_share: 0.3,
+            dash_url_share: 0.2,
+            events_per_second: 2.0,
+            ..cfg(2)
+        },
+        GeneratorConfig {
+            start: negative_offset,
+            events_per_second: 0.5,
+            max_disorder_ms: 5_000,
+            ..cfg(3)
+        },
+    ];
+    for c in configs {
+        let offset = i64::from(c.start.offset().local_minus_utc());
+        let mut by_line = LogGenerator::new(c.clone());
+        let mut by_event = LogGenerator::new(c);
+        assert_eq!(by_event.utc_offset_secs(), offset);
+        let mut line = String::new();
+        let mut ip = String::new();
+        for i in 0..50_000 {
+            line.clear();
+            by_line.next_line(&mut line);
+            let p = sluice_udfs::access_log::parse_line(&line)
+                .unwrap_or_else(|e| panic!("line {i} does not parse: {e}: {line}"));
+            let e = by_event.next_event();
+            ip.clear();
+            push_ip(&mut ip, e.ip);
+            assert_eq!(p.ip, ip, "{line}");
+            assert_eq!(p.time.epoch_millis, e.epoch_secs * 1000, "{line}");
+            assert_eq!(p.time.offset_seconds as i64, offset, "{line}");
+            assert_eq!(p.bytes, Some(e.bytes as i64), "{line}");
+            assert_eq!(p.referer, e.referer, "{line}");
+        }
+        // Still in step after 50,000 lines.
+        line.clear();
+        by_line.next_line(&mut line);
+        let e = by_event.next_event();
+        assert!(line.contains(&format!("\"{}\"", e.referer)), "{line}");
+    }
+}

@@ -53,60 +53,14 @@ pub struct JobPlan {
     pub statements: Vec<PlannedStatement>,
 }
 
-struct ViewStmt {
+pub(crate) struct ViewStmt {
     name: String,
     statement: Statement,
 }
 
 /// Plans every statement of `script` against `session`.
 pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
-    let mut views: Vec<ViewStmt> = Vec::new();
-    let mut outputs: Vec<(Statement, Output)> = Vec::new();
-
-    for stmt in &script.statements {
-        match stmt.kind {
-            StatementKind::CreateTable => declare_table(session, &script, stmt)?,
-            StatementKind::CreateView => {
-                let name = view_name(&script, stmt)?;
-                run_ddl(session, &script, stmt).await?;
-                views.push(ViewStmt {
-                    name,
-                    statement: stmt.clone(),
-                });
-            }
-            StatementKind::Set => run_ddl(session, &script, stmt).await?,
-            StatementKind::Insert => {
-                let table = insert_target(&script, stmt)?;
-                let target = Output::Table(table.clone());
-                if let Some((first, _)) = outputs.iter().find(|(_, o)| *o == target) {
-                    return Err(located(
-                        &script,
-                        stmt.start,
-                        &format!(
-                            "'{table}' is already written by the INSERT at line {}",
-                            first.start.line
-                        ),
-                        Some(
-                            "the INSERTs of a job run together: combine them with UNION ALL into one INSERT",
-                        ),
-                    ));
-                }
-                outputs.push((stmt.clone(), target));
-            }
-            StatementKind::Query => outputs.push((stmt.clone(), Output::Print)),
-            StatementKind::Other => {
-                return Err(located(
-                    &script,
-                    stmt.start,
-                    "this statement cannot be part of a job",
-                    Some(
-                        "a job holds CREATE TABLE, CREATE VIEW, SET, INSERT INTO and SELECT statements",
-                    ),
-                ));
-            }
-        }
-    }
-
+    let (views, outputs) = declare(session, &script).await?;
     // Which views are read more than once (counting reads through other views)?
     let view_names: HashSet<String> = views.iter().map(|v| v.name.clone()).collect();
     // A statement that reads a shared view twice, or two of them, could stall: a join reads
@@ -190,6 +144,62 @@ pub async fn plan_job(session: &Session, script: Script) -> Result<JobPlan> {
     })
 }
 
+/// Runs the job's DDL (CREATE TABLE into the catalog, views, SET) in order and returns its
+/// views and the statements that produce rows, each with what it writes to.
+pub(crate) async fn declare(
+    session: &Session,
+    script: &Script,
+) -> Result<(Vec<ViewStmt>, Vec<(Statement, Output)>)> {
+    let mut views: Vec<ViewStmt> = Vec::new();
+    let mut outputs: Vec<(Statement, Output)> = Vec::new();
+
+    for stmt in &script.statements {
+        match stmt.kind {
+            StatementKind::CreateTable => declare_table(session, script, stmt)?,
+            StatementKind::CreateView => {
+                let name = view_name(script, stmt)?;
+                run_ddl(session, script, stmt).await?;
+                views.push(ViewStmt {
+                    name,
+                    statement: stmt.clone(),
+                });
+            }
+            StatementKind::Set => run_ddl(session, script, stmt).await?,
+            StatementKind::Insert => {
+                let table = insert_target(script, stmt)?;
+                let target = Output::Table(table.clone());
+                if let Some((first, _)) = outputs.iter().find(|(_, o)| *o == target) {
+                    return Err(located(
+                        script,
+                        stmt.start,
+                        &format!(
+                            "'{table}' is already written by the INSERT at line {}",
+                            first.start.line
+                        ),
+                        Some(
+                            "the INSERTs of a job run together: combine them with UNION ALL into one INSERT",
+                        ),
+                    ));
+                }
+                outputs.push((stmt.clone(), target));
+            }
+            StatementKind::Query => outputs.push((stmt.clone(), Output::Print)),
+            StatementKind::Other => {
+                return Err(located(
+                    script,
+                    stmt.start,
+                    "this statement cannot be part of a job",
+                    Some(
+                        "a job holds CREATE TABLE, CREATE VIEW, SET, INSERT INTO and SELECT statements",
+                    ),
+                ));
+            }
+        }
+    }
+
+    Ok((views, outputs))
+}
+
 /// The logical plan of one statement; group windows (TUMBLE/HOP) are rewritten first.
 pub async fn logical_plan(
     session: &Session,
@@ -204,7 +214,8 @@ pub async fn logical_plan(
             .map_err(|e| plan_error(session, script, stmt, e));
     }
     let mut ast = parse_one(script, stmt)?;
-    rewrite_group_windows(&mut ast).map_err(|m| {
+    let stream = session.env.mode == ExecMode::Stream;
+    rewrite_group_windows(&mut ast, stream).map_err(|m| {
         let at = ["TUMBLE", "HOP", "SESSION"]
             .iter()
             .find_map(|w| find_word(stmt, w, true))
@@ -266,7 +277,7 @@ fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result
         .resolved_options(&session.catalog().vars)
         .map_err(|e| located(script, stmt.start, &e.to_string(), None))?;
     if let Err(e) =
-        connectors::build_table(&created.def, options, &ConnectorEnv::new(ExecMode::Batch))
+        connectors::build_table(&created.def, options, &ConnectorEnv::new(session.env.mode))
     {
         let msg = e.to_string();
         let at = quoted_after(&msg, "option '")

@@ -2,6 +2,8 @@
 
 pub mod job;
 pub mod session;
+pub mod stream;
 
 pub use job::{JobPlan, Output, plan_job};
 pub use session::Session;
+pub use stream::{StreamJob, plan_stream_job};

@@ -37,8 +37,15 @@ impl Session {
                 "datafusion.optimizer.enable_leaf_expression_pushdown",
                 false,
             );
+        // A stream job runs each statement as one pipeline (its parallelism is across
+        // statements and sources); batch jobs use every core.
+        let config = match mode {
+            ExecMode::Stream => config.with_target_partitions(1),
+            ExecMode::Batch => config,
+        };
         let ctx = SessionContext::new_with_config(config);
         sluice_udfs::register_all(&ctx, &udf_config);
+        ctx.register_udf(crate::plan::stream::WindowMarker::udf());
 
         let catalog = Arc::new(RwLock::new(catalog));
         let env = ConnectorEnv::new(mode);

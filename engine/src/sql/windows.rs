@@ -36,9 +36,19 @@ pub fn mentions_group_window(stmt: &crate::sql::Statement) -> bool {
         .any(|w| crate::sql::diagnostics::find_word(stmt, w, true).is_some())
 }
 
-/// Rewrites every SELECT of `stmt` that groups by a window. Errors say what to write instead.
-pub fn rewrite_group_windows(stmt: &mut Statement) -> Result<(), String> {
-    let mut rewriter = Rewriter::default();
+/// The marker a stream-mode rewrite groups by: `sluice_window(ts, slide_ms, size_ms)`. The
+/// stream planner turns the aggregate grouped by it into a window operator; it is never
+/// evaluated (see `plan::stream`).
+pub const STREAM_WINDOW_FUNCTION: &str = "sluice_window";
+
+/// Rewrites every SELECT of `stmt` that groups by a window. In batch mode windows become
+/// plain grouping expressions; in stream mode the window key becomes the
+/// [`STREAM_WINDOW_FUNCTION`] marker. Errors say what to write instead.
+pub fn rewrite_group_windows(stmt: &mut Statement, stream: bool) -> Result<(), String> {
+    let mut rewriter = Rewriter {
+        stream,
+        ..Default::default()
+    };
     let _ = stmt.visit(&mut rewriter);
     match rewriter.error {
         Some(e) => Err(e),
@@ -48,6 +58,7 @@ pub fn rewrite_group_windows(stmt: &mut Statement) -> Result<(), String> {
 
 #[derive(Default)]
 struct Rewriter {
+    stream: bool,
     error: Option<String>,
 }
 
@@ -55,7 +66,7 @@ impl VisitorMut for Rewriter {
     type Break = ();
 
     fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        if let Err(e) = rewrite_set_expr(&mut query.body) {
+        if let Err(e) = rewrite_set_expr(&mut query.body, self.stream) {
             self.error = Some(e);
             return ControlFlow::Break(());
         }
@@ -63,12 +74,12 @@ impl VisitorMut for Rewriter {
     }
 }
 
-fn rewrite_set_expr(body: &mut SetExpr) -> Result<(), String> {
+fn rewrite_set_expr(body: &mut SetExpr, stream: bool) -> Result<(), String> {
     match body {
-        SetExpr::Select(select) => rewrite_select(select),
+        SetExpr::Select(select) => rewrite_select(select, stream),
         SetExpr::SetOperation { left, right, .. } => {
-            rewrite_set_expr(left)?;
-            rewrite_set_expr(right)
+            rewrite_set_expr(left, stream)?;
+            rewrite_set_expr(right, stream)
         }
         _ => Ok(()),
     }
@@ -121,7 +132,7 @@ fn parse_expr(sql: &str) -> Result<Expr, String> {
         .map_err(|e| format!("internal error rewriting a window ({sql}): {e}"))
 }
 
-fn rewrite_select(select: &mut Select) -> Result<(), String> {
+fn rewrite_select(select: &mut Select, stream: bool) -> Result<(), String> {
     let GroupByExpr::Expressions(keys, _) = &mut select.group_by else {
         return Ok(());
     };
@@ -150,21 +161,26 @@ fn rewrite_select(select: &mut Select) -> Result<(), String> {
     };
     // (what to group by, window start, window end) as SQL.
     let (group_sql, start_sql, end_sql) = match (kind, args.as_slice()) {
+        (Kind::Tumble, [ts, size]) if stream => {
+            let size_ms = interval_millis(&size.to_string())?;
+            let start = format!("{STREAM_WINDOW_FUNCTION}({ts}, {size_ms}, {size_ms})");
+            (start.clone(), start.clone(), format!("{start} + {size}"))
+        }
+        (Kind::Hop, [ts, slide, size]) if stream => {
+            let (slide_ms, size_ms) = hop_millis(slide, size)?;
+            let start = format!("{STREAM_WINDOW_FUNCTION}({ts}, {slide_ms}, {size_ms})");
+            (start.clone(), start.clone(), format!("{start} + {size}"))
+        }
+        (Kind::Session, [_, _]) if stream => {
+            return Err("SESSION windows run in batch mode only so far; in stream mode use TUMBLE or HOP, or run this job with --mode batch".into());
+        }
         (Kind::Tumble, [ts, size]) => {
             interval_millis(&size.to_string())?;
             let start = format!("date_bin({size}, {ts})");
             (start.clone(), start.clone(), format!("{start} + {size}"))
         }
         (Kind::Hop, [ts, slide, size]) => {
-            let (slide_ms, size_ms) = (
-                interval_millis(&slide.to_string())?,
-                interval_millis(&size.to_string())?,
-            );
-            if size_ms % slide_ms != 0 || size_ms / slide_ms > MAX_WINDOWS_PER_ROW {
-                return Err(format!(
-                    "HOP size {size} must be a whole multiple of the slide {slide} (at most {MAX_WINDOWS_PER_ROW} windows per row)"
-                ));
-            }
+            let (slide_ms, size_ms) = hop_millis(slide, size)?;
             expand_hop_windows(
                 select,
                 &ts.to_string(),
@@ -249,6 +265,20 @@ fn rewrite_select(select: &mut Select) -> Result<(), String> {
     let _ = visit_expressions_mut(&mut select.having, replace);
     let _ = visit_expressions_mut(&mut select.qualify, replace);
     Ok(())
+}
+
+/// HOP's slide and size in milliseconds; the size must be a whole multiple of the slide.
+fn hop_millis(slide: &Expr, size: &Expr) -> Result<(i64, i64), String> {
+    let (slide_ms, size_ms) = (
+        interval_millis(&slide.to_string())?,
+        interval_millis(&size.to_string())?,
+    );
+    if size_ms % slide_ms != 0 || size_ms / slide_ms > MAX_WINDOWS_PER_ROW {
+        return Err(format!(
+            "HOP size {size} must be a whole multiple of the slide {slide} (at most {MAX_WINDOWS_PER_ROW} windows per row)"
+        ));
+    }
+    Ok((slide_ms, size_ms))
 }
 
 /// Replaces the FROM relation by `(SELECT <columns> FROM (<relation> WHERE ..)) AS <name>`:
@@ -395,7 +425,7 @@ mod tests {
         let DFStatement::Statement(mut s) = stmts.pop_front().unwrap() else {
             panic!()
         };
-        rewrite_group_windows(&mut s)?;
+        rewrite_group_windows(&mut s, false)?;
         Ok(s.to_string())
     }
 

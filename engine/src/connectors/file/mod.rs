@@ -1,6 +1,8 @@
 //! The `file` connector: local files as a source (lines, csv, json, parquet; a path, a
 //! directory or a glob) and as a sink (parquet, csv, json, lines; optionally Hive-partitioned).
+//! With `follow = true` a `lines` source tails one growing file like `tail -F` (stream mode).
 
+mod follow;
 mod lines;
 mod sink;
 
@@ -8,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
@@ -26,12 +29,14 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::streaming::PartitionStream;
 
+pub use follow::{FollowPartition, Follower, Polled};
 pub use lines::{FileRange, plan_ranges, read_range};
 pub use sink::FileSink;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
 use crate::error::SluiceError;
+use crate::exec::ExecMode;
 use crate::exec::metrics::{JobMetrics, SourceMetrics};
 
 const OPTIONS: &[&str] = &[
@@ -40,6 +45,8 @@ const OPTIONS: &[&str] = &[
     "partition_by",
     "csv.header",
     "csv.delimiter",
+    "follow",
+    "follow.poll_ms",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +78,8 @@ pub struct FileTable {
     csv_header: bool,
     csv_delimiter: u8,
     error_output: bool,
+    /// `follow = true`: tail the (single) file forever, polling this often.
+    follow: Option<Duration>,
     metrics: Arc<JobMetrics>,
 }
 
@@ -128,6 +137,7 @@ impl FileTable {
                 ));
             }
         };
+        let follow = follow_option(&def.name, &opts, format, &path, env.mode)?;
         Ok(FileTable {
             name: def.name.clone(),
             path,
@@ -137,8 +147,25 @@ impl FileTable {
             csv_header: opts.parse_or("csv.header", true)?,
             csv_delimiter,
             error_output: def.error_output,
+            follow,
             metrics: Arc::clone(&env.metrics),
         })
+    }
+
+    /// `follow = true`: one partition tailing the file; infinite, so DataFusion never
+    /// plans anything that waits for its end.
+    fn follow_scan(&self, poll_interval: Duration) -> Result<StreamingTable> {
+        let partition = follow::FollowPartition {
+            schema: Arc::clone(&self.schema),
+            path: PathBuf::from(&self.path),
+            poll_interval,
+            // Bytes and rows as the lines reader counts them; the total stays 0 (unknown).
+            metrics: self.metrics.source(&self.name),
+        };
+        Ok(
+            StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
+                .with_infinite_table(true),
+        )
     }
 
     fn partition_indices(&self) -> Vec<usize> {
@@ -275,6 +302,45 @@ impl FileTable {
     }
 }
 
+/// Reads and checks `follow` / `follow.poll_ms`; `Some(poll interval)` when following.
+fn follow_option(
+    table: &str,
+    opts: &Options,
+    format: FileFormat,
+    path: &str,
+    mode: ExecMode,
+) -> crate::error::Result<Option<Duration>> {
+    if opts.choice("follow", &["true", "false"], "false")? != "true" {
+        return Ok(None);
+    }
+    if format != FileFormat::Lines {
+        return Err(SluiceError::connector(
+            table,
+            "follow = true needs format = 'lines'",
+        ));
+    }
+    if path.contains(['*', '?', '[']) || Path::new(path).is_dir() {
+        return Err(SluiceError::connector(
+            table,
+            format!("follow = true tails a single file; path '{path}' is a directory or a glob"),
+        ));
+    }
+    if mode == ExecMode::Batch {
+        return Err(SluiceError::connector(
+            table,
+            "follow = true tails the file forever: run the job with --mode stream",
+        ));
+    }
+    let poll_ms: u64 = opts.parse_or("follow.poll_ms", 100)?;
+    if poll_ms == 0 {
+        return Err(SluiceError::connector(
+            table,
+            "option 'follow.poll_ms' must be at least 1",
+        ));
+    }
+    Ok(Some(Duration::from_millis(poll_ms)))
+}
+
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -315,6 +381,12 @@ impl TableProvider for FileTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some(poll_interval) = self.follow {
+            return self
+                .follow_scan(poll_interval)?
+                .scan(state, projection, filters, limit)
+                .await;
+        }
         if self.format == FileFormat::Lines {
             return self
                 .lines_scan(state)?

@@ -1,0 +1,360 @@
+//! The window aggregate: partial aggregate state per (window, key), emitted once the
+//! watermark passes the window's end and then freed.
+//!
+//! The aggregates themselves are DataFusion's (`GroupsAccumulator`s, or its adapter over
+//! plain `Accumulator`s such as COUNT(DISTINCT)): one accumulator set per open window, with
+//! the window's keys numbered as groups. The state is plain data — key rows and accumulator
+//! state arrays — so it can be snapshotted and restored.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, TimestampMillisecondArray, UInt32Array,
+};
+use datafusion::arrow::compute::{cast, filter_record_batch, take};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit, TimestampMillisecondType};
+use datafusion::arrow::row::{RowConverter, Rows, SortField};
+use datafusion::common::HashMap;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
+use datafusion::physical_expr::{GroupsAccumulatorAdapter, PhysicalExpr};
+
+use super::window::{GLOBAL_WINDOW, WindowKind};
+
+/// One aggregate call of the query: the function with its arguments, and its FILTER.
+#[derive(Debug, Clone)]
+pub struct AggregateCall {
+    pub function: Arc<AggregateFunctionExpr>,
+    pub filter: Option<Arc<dyn PhysicalExpr>>,
+}
+
+impl AggregateCall {
+    fn accumulator(&self) -> Result<Box<dyn GroupsAccumulator>> {
+        if self.function.groups_accumulator_supported() {
+            self.function.create_groups_accumulator()
+        } else {
+            let function = Arc::clone(&self.function);
+            Ok(Box::new(GroupsAccumulatorAdapter::new(move || {
+                function.create_accumulator()
+            })))
+        }
+    }
+}
+
+/// What the operator needs to know, fixed at plan time.
+#[derive(Debug, Clone)]
+pub struct WindowAggregateSpec {
+    pub kind: WindowKind,
+    /// The event time, over the operator's input (absent for the global window).
+    pub time: Option<Arc<dyn PhysicalExpr>>,
+    /// Where the window start goes among the output's group columns.
+    pub window_position: usize,
+    /// GROUP BY keys other than the window.
+    pub keys: Vec<Arc<dyn PhysicalExpr>>,
+    pub aggregates: Vec<AggregateCall>,
+    /// Input rows: the stateless part's output.
+    pub input_schema: SchemaRef,
+    /// Group columns (the window start among the keys), then aggregates — the SQL
+    /// aggregate's own output schema.
+    pub output_schema: SchemaRef,
+}
+
+/// The open state of one window.
+struct WindowState {
+    /// Key bytes (arrow row format) → group index.
+    index: HashMap<Vec<u8>, usize>,
+    /// The keys in group order.
+    keys: Rows,
+    accumulators: Vec<Box<dyn GroupsAccumulator>>,
+}
+
+/// Rows a batch brought that fell only in windows already closed.
+pub struct Late {
+    pub rows: RecordBatch,
+}
+
+pub struct WindowAggregate {
+    spec: WindowAggregateSpec,
+    converter: RowConverter,
+    windows: BTreeMap<i64, WindowState>,
+    watermark: i64,
+}
+
+impl WindowAggregate {
+    pub fn try_new(spec: WindowAggregateSpec) -> Result<Self> {
+        let fields = spec
+            .keys
+            .iter()
+            .map(|k| Ok(SortField::new(k.data_type(&spec.input_schema)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WindowAggregate {
+            converter: RowConverter::new(fields)?,
+            spec,
+            windows: BTreeMap::new(),
+            watermark: i64::MIN,
+        })
+    }
+
+    pub fn spec(&self) -> &WindowAggregateSpec {
+        &self.spec
+    }
+
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    pub fn open_windows(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Adds a batch of input rows to their windows. Rows whose windows have all closed
+    /// (and rows without an event time) are returned as late; they change no result.
+    pub fn process(&mut self, batch: &RecordBatch) -> Result<Option<Late>> {
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(None);
+        }
+        // Window assignment: (window start, row) pairs, grouped by window below.
+        let mut by_window: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        let mut late = vec![false; n];
+        let mut any_late = false;
+        match &self.spec.time {
+            None => {
+                by_window.insert(GLOBAL_WINDOW, (0..n as u32).collect());
+            }
+            Some(time) => {
+                let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
+                let kind = self.spec.kind;
+                let watermark = self.watermark;
+                for (row, ts) in times.iter().enumerate() {
+                    let mut placed = false;
+                    if let Some(ts) = ts {
+                        kind.assign(*ts, |start| {
+                            if kind.end(start) > watermark {
+                                by_window.entry(start).or_default().push(row as u32);
+                                placed = true;
+                            }
+                        });
+                    }
+                    if !placed {
+                        late[row] = true;
+                        any_late = true;
+                    }
+                }
+            }
+        }
+        if by_window.is_empty() && !any_late {
+            return Ok(None);
+        }
+
+        // Without keys (e.g. `GROUP BY HOP(..)` alone) every row of a window is group 0.
+        let key_rows = if self.spec.keys.is_empty() {
+            None
+        } else {
+            let keys = self.evaluate_all(&self.spec.keys, batch)?;
+            Some(self.converter.convert_columns(&keys)?)
+        };
+        let mut arguments = Vec::with_capacity(self.spec.aggregates.len());
+        let mut filters = Vec::with_capacity(self.spec.aggregates.len());
+        for call in &self.spec.aggregates {
+            arguments.push(self.evaluate_all(&call.function.expressions(), batch)?);
+            filters.push(match &call.filter {
+                Some(f) => Some(f.evaluate(batch)?.into_array(n)?),
+                None => None,
+            });
+        }
+
+        for (start, rows) in by_window {
+            let state = match self.windows.entry(start) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(WindowState {
+                    index: HashMap::default(),
+                    keys: self.converter.empty_rows(64, 1024),
+                    accumulators: self
+                        .spec
+                        .aggregates
+                        .iter()
+                        .map(AggregateCall::accumulator)
+                        .collect::<Result<_>>()?,
+                }),
+            };
+            let groups: Vec<usize> = match &key_rows {
+                None => {
+                    if state.index.is_empty() {
+                        state.index.insert(Vec::new(), 0);
+                    }
+                    vec![0; rows.len()]
+                }
+                Some(key_rows) => rows
+                    .iter()
+                    .map(|&r| {
+                        let row = key_rows.row(r as usize);
+                        let next = state.index.len();
+                        *state.index.entry_ref(row.as_ref()).or_insert_with(|| {
+                            state.keys.push(row);
+                            next
+                        })
+                    })
+                    .collect(),
+            };
+            let total_groups = state.index.len();
+            // Most batches of an ordered stream fall in one window: no need to copy rows.
+            let all = rows.len() == n;
+            let indices = (!all).then(|| UInt32Array::from(rows));
+            let pick = |a: &ArrayRef| -> Result<ArrayRef> {
+                match &indices {
+                    None => Ok(Arc::clone(a)),
+                    Some(i) => Ok(take(a.as_ref(), i, None)?),
+                }
+            };
+            for ((acc, args), filter) in state.accumulators.iter_mut().zip(&arguments).zip(&filters)
+            {
+                let values = args.iter().map(pick).collect::<Result<Vec<_>>>()?;
+                let filter = match filter {
+                    Some(f) => Some(pick(f)?),
+                    None => None,
+                };
+                acc.update_batch(
+                    &values,
+                    &groups,
+                    filter.as_ref().map(|f| f.as_boolean()),
+                    total_groups,
+                )?;
+            }
+        }
+
+        if !any_late {
+            return Ok(None);
+        }
+        let rows = filter_record_batch(batch, &BooleanArray::from(late))?;
+        Ok(Some(Late { rows }))
+    }
+
+    /// Moves the watermark to `watermark` (never back) and returns the rows of every window
+    /// it closed, oldest window first; their state is freed.
+    pub fn advance(&mut self, watermark: i64) -> Result<Vec<RecordBatch>> {
+        if watermark <= self.watermark {
+            return Ok(vec![]);
+        }
+        self.watermark = watermark;
+        if self.spec.kind == WindowKind::Global && watermark == i64::MAX && self.windows.is_empty()
+        {
+            // A global aggregate without keys has one row even over no input, as in SQL.
+            if self.spec.keys.is_empty() {
+                return Ok(vec![self.emit(GLOBAL_WINDOW, self.empty_state()?)?]);
+            }
+            return Ok(vec![]);
+        }
+        let closed_before = match self.spec.kind.size_ms() {
+            // Windows with start + size <= watermark, i.e. start < watermark - size + 1.
+            Some(size) => watermark.saturating_sub(size).saturating_add(1),
+            None if watermark == i64::MAX => i64::MAX,
+            None => return Ok(vec![]),
+        };
+        let open = self.windows.split_off(&closed_before);
+        let closed = std::mem::replace(&mut self.windows, open);
+        // The global window starts at i64::MIN: split_off(MAX) keeps it unless MAX itself.
+        let mut out = Vec::with_capacity(closed.len());
+        for (start, state) in closed {
+            out.push(self.emit(start, state)?);
+        }
+        if self.spec.kind == WindowKind::Global && watermark == i64::MAX {
+            let rest = std::mem::take(&mut self.windows);
+            for (start, state) in rest {
+                out.push(self.emit(start, state)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn empty_state(&self) -> Result<WindowState> {
+        let mut state = WindowState {
+            index: HashMap::default(),
+            keys: self.converter.empty_rows(1, 0),
+            accumulators: self
+                .spec
+                .aggregates
+                .iter()
+                .map(AggregateCall::accumulator)
+                .collect::<Result<_>>()?,
+        };
+        for (acc, call) in state.accumulators.iter_mut().zip(&self.spec.aggregates) {
+            let values = call
+                .function
+                .expressions()
+                .iter()
+                .map(|e| {
+                    Ok(datafusion::arrow::array::new_empty_array(
+                        &e.data_type(&self.spec.input_schema)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            acc.update_batch(&values, &[], None, 1)?;
+        }
+        state.index.insert(Vec::new(), 0);
+        Ok(state)
+    }
+
+    fn emit(&self, start: i64, mut state: WindowState) -> Result<RecordBatch> {
+        let groups = state.index.len();
+        let schema = &self.spec.output_schema;
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+        if !self.spec.keys.is_empty() {
+            columns.extend(self.converter.convert_rows(state.keys.iter())?);
+        }
+        if self.spec.time.is_some() {
+            let at = self.spec.window_position;
+            let starts = TimestampMillisecondArray::from(vec![start; groups]);
+            columns.insert(at, cast(&starts, schema.field(at).data_type())?);
+        }
+        for acc in state.accumulators.iter_mut() {
+            columns.push(acc.evaluate(EmitTo::All)?);
+        }
+        // Aggregates may give a wider or looser type than the planner declared.
+        let columns = columns
+            .into_iter()
+            .zip(schema.fields())
+            .map(|(c, f)| {
+                if c.data_type() == f.data_type() {
+                    Ok(c)
+                } else {
+                    Ok(cast(&c, f.data_type())?)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        RecordBatch::try_new(Arc::clone(schema), columns).map_err(DataFusionError::from)
+    }
+
+    fn evaluate_all(
+        &self,
+        exprs: &[Arc<dyn PhysicalExpr>],
+        batch: &RecordBatch,
+    ) -> Result<Vec<ArrayRef>> {
+        exprs
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
+            .collect()
+    }
+}
+
+/// Event times as epoch milliseconds (any timestamp unit or time zone; nulls stay null).
+pub fn event_millis(array: &ArrayRef) -> Result<Vec<Option<i64>>> {
+    let millis = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Millisecond, _) => Arc::clone(array),
+        DataType::Timestamp(_, tz) => cast(
+            array.as_ref(),
+            &DataType::Timestamp(TimeUnit::Millisecond, tz.clone()),
+        )?,
+        other => {
+            return Err(DataFusionError::Plan(format!(
+                "event time must be a TIMESTAMP, not {other}"
+            )));
+        }
+    };
+    Ok(millis
+        .as_primitive::<TimestampMillisecondType>()
+        .iter()
+        .collect())
+}

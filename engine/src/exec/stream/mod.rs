@@ -1,0 +1,31 @@
+//! The streaming executor: sources emit Arrow batches and watermarks over bounded channels;
+//! each statement runs its stateless plans per batch, feeds its window aggregates, and when
+//! the watermark closes windows runs the plan above them and hands the rows to its sink.
+
+pub mod aggregate;
+mod late;
+mod runner;
+pub mod slot;
+mod source;
+pub mod window;
+
+pub use runner::run;
+
+use datafusion::arrow::array::RecordBatch;
+
+/// What a source tells the statements reading it, in order.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Batch(RecordBatch),
+    /// No row older than this (epoch ms) is expected any more.
+    Watermark(i64),
+    /// Nothing arrived for the idle timeout: do not hold back other inputs' watermarks.
+    Idle,
+    /// A bounded source has no more rows.
+    End,
+    Failed(String),
+}
+
+/// Capacity of every channel between tasks, in batches: a slow sink slows its statement,
+/// which slows the sources (back-pressure) instead of buffering without bound.
+pub const CHANNEL_CAPACITY: usize = 4;

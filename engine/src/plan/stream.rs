@@ -1,0 +1,777 @@
+//! Plans a job for `--mode stream`.
+//!
+//! Each statement's DataFusion logical plan is cut at its aggregates:
+//! - below an aggregate (and everywhere in a statement without one) the plan is stateless: a
+//!   DataFusion physical plan whose source scans are slots, executed once per source batch;
+//! - each aggregate becomes a window operator (`exec::stream::aggregate`) grouped by the
+//!   window marker the stream rewrite put in its GROUP BY, or — over bounded inputs only —
+//!   a single global window closed at end of input;
+//! - above the aggregates the plan (projections, HAVING, window Top-N, UNION ALL) is again
+//!   DataFusion, executed over the rows of the windows that just closed. That is exact
+//!   because a closed window's rows are all there at once and are final: a ROW_NUMBER
+//!   partitioned by the window sees its whole partition.
+//!
+//! What cannot run incrementally this way is rejected here, saying what to write instead.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::datasource::{provider_as_source, source_as_provider};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, LogicalPlan, Projection, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, SubqueryAlias, TableScanBuilder, Volatility,
+};
+use datafusion::physical_expr::aggregate::LoweredAggregateBuilder;
+use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+
+use super::job::{Output, declare, logical_plan, plan_error};
+use super::session::Session;
+use crate::error::{Result, SluiceError};
+use crate::exec::stream::aggregate::{AggregateCall, WindowAggregateSpec};
+use crate::exec::stream::slot::{Slot, SlotTable};
+use crate::exec::stream::window::WindowKind;
+use crate::sql::diagnostics::render;
+use crate::sql::windows::STREAM_WINDOW_FUNCTION;
+use crate::sql::{Script, Statement};
+
+/// A table read by the job, read once and fanned out to the statements reading it.
+pub struct StreamSource {
+    pub name: String,
+    /// The connector's scan of every column.
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// `WATERMARK FOR` as declared, and evaluated over the source's rows.
+    pub watermark_sql: Option<String>,
+    pub watermark: Option<Arc<dyn PhysicalExpr>>,
+    pub unbounded: bool,
+}
+
+/// A stateless DataFusion plan executed once per input batch.
+pub struct Pipeline {
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// The slots its scans read, with the index of the job source feeding each.
+    pub slots: Vec<(usize, Slot)>,
+}
+
+impl Pipeline {
+    pub fn reads(&self, source: usize) -> bool {
+        self.slots.iter().any(|(s, _)| *s == source)
+    }
+}
+
+/// A window aggregate with the stateless plan feeding it.
+pub struct AggregateStage {
+    pub input: Pipeline,
+    pub spec: WindowAggregateSpec,
+    /// Where its closed windows go for the plan above.
+    pub output: Slot,
+}
+
+pub enum StatementBody {
+    /// No aggregate: every input batch goes through the plan to the sink.
+    Stateless(Pipeline),
+    /// Window aggregates, and the plan over their closed windows.
+    Windowed {
+        stages: Vec<AggregateStage>,
+        upper: Arc<dyn ExecutionPlan>,
+    },
+}
+
+pub struct StreamStatement {
+    pub statement: Statement,
+    pub output: Output,
+    pub schema: SchemaRef,
+    pub body: StatementBody,
+    /// Indexes of the job sources the statement reads.
+    pub sources: Vec<usize>,
+}
+
+pub struct StreamJob {
+    pub script: Script,
+    pub sources: Vec<StreamSource>,
+    pub statements: Vec<StreamStatement>,
+}
+
+/// Plans every statement of `script` for a stream run.
+pub async fn plan_stream_job(session: &Session, script: Script) -> Result<StreamJob> {
+    let (_views, outputs) = declare(session, &script).await?;
+    let mut sources: Vec<StreamSource> = Vec::new();
+    let mut statements = Vec::new();
+    for (stmt, output) in outputs {
+        let planned = plan_statement(session, &script, &stmt, output, &mut sources).await?;
+        statements.push(planned);
+    }
+    Ok(StreamJob {
+        script,
+        sources,
+        statements,
+    })
+}
+
+async fn plan_statement(
+    session: &Session,
+    script: &Script,
+    stmt: &Statement,
+    output: Output,
+    sources: &mut Vec<StreamSource>,
+) -> Result<StreamStatement> {
+    let fail = |message: String, hint: Option<&str>| {
+        SluiceError::Sql(render(
+            &script.file,
+            &script.source,
+            stmt.start,
+            &message,
+            hint,
+        ))
+    };
+    let df_err = |e| plan_error(session, script, stmt, e);
+    let state = session.ctx.state();
+    let logical = logical_plan(session, script, stmt).await?;
+    // The rows an INSERT writes are its input (already cast to the table's columns).
+    let query = match logical {
+        LogicalPlan::Dml(dml) => Arc::unwrap_or_clone(dml.input),
+        other => other,
+    };
+    let query = inline_views(query).map_err(df_err)?;
+    let query = state
+        .analyzer()
+        .execute_and_check(query, state.config_options(), |_, _| {})
+        .map_err(df_err)?;
+
+    // Source scans become slots; every source is scanned once for the whole job.
+    let mut read = Vec::new();
+    let mut pending_sources = Vec::new();
+    let query = query
+        .transform_up(|node| {
+            let LogicalPlan::TableScan(scan) = &node else {
+                return Ok(Transformed::no(node));
+            };
+            if SlotTable::is_slot(&scan.source) {
+                return Ok(Transformed::no(node));
+            }
+            let name = scan.table_name.table().to_string();
+            let provider = source_as_provider(&scan.source)?;
+            pending_sources.push((name.clone(), Arc::clone(&provider)));
+            let slot = SlotTable::new(name.clone(), provider.schema());
+            let replaced =
+                TableScanBuilder::new(scan.table_name.clone(), provider_as_source(Arc::new(slot)))
+                    .with_projection(scan.projection.clone())
+                    .with_filters(scan.filters.clone())
+                    .with_fetch(scan.fetch)
+                    .build()?;
+            Ok(Transformed::yes(LogicalPlan::TableScan(replaced)))
+        })
+        .map_err(df_err)?
+        .data;
+    for (name, provider) in pending_sources {
+        let index = match sources.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                sources.push(
+                    open_source(session, &name, provider)
+                        .await
+                        .map_err(df_err)?,
+                );
+                sources.len() - 1
+            }
+        };
+        if !read.contains(&index) {
+            read.push(index);
+        }
+    }
+    let source_index = |feeder: &str| sources.iter().position(|s| s.name == feeder);
+    let pipeline = |plan: Arc<dyn ExecutionPlan>, logical: &LogicalPlan| Pipeline {
+        plan,
+        slots: SlotTable::all_in(logical)
+            .into_iter()
+            .filter_map(|(feeder, slot)| source_index(&feeder).map(|i| (i, slot)))
+            .collect(),
+    };
+
+    let schema = Arc::new(query.schema().as_arrow().clone());
+    if !contains_aggregate(&query) {
+        let plan = state.create_physical_plan(&query).await.map_err(df_err)?;
+        let body = StatementBody::Stateless(pipeline(plan, &query));
+        return Ok(StreamStatement {
+            statement: stmt.clone(),
+            output,
+            schema,
+            body,
+            sources: read,
+        });
+    }
+
+    let mut cut = Cut::default();
+    let upper = cut.split(query).map_err(|(m, h)| fail(m, h))?;
+    let all_global = cut.stages.iter().all(|s| s.kind == WindowKind::Global);
+    if all_global {
+        let unbounded: Vec<&str> = read
+            .iter()
+            .filter(|&&i| sources[i].unbounded)
+            .map(|&i| sources[i].name.as_str())
+            .collect();
+        if !unbounded.is_empty() {
+            return Err(fail(
+                format!(
+                    "this GROUP BY has no window, so over the unbounded source '{}' it would never emit",
+                    unbounded.join("', '")
+                ),
+                Some(
+                    "group by an event-time window, e.g. GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), ..., or run the job with --mode batch",
+                ),
+            ));
+        }
+    } else {
+        check_upper(&upper, &cut).map_err(|(m, h)| fail(m, h))?;
+    }
+
+    let mut stages = Vec::new();
+    for pending in cut.stages {
+        let input_plan = state
+            .create_physical_plan(&pending.input)
+            .await
+            .map_err(df_err)?;
+        let input_schema = input_plan.schema();
+        let input_df = pending.input.schema();
+        let props = state.execution_props();
+        let planning = PhysicalPlanningContext::default();
+        let physical = |e: &Expr| create_physical_expr(e, input_df, props, &planning);
+        let time = match &pending.time {
+            Some(t) => Some(physical(t).map_err(df_err)?),
+            None => None,
+        };
+        let keys = pending
+            .keys
+            .iter()
+            .map(physical)
+            .collect::<datafusion::error::Result<Vec<_>>>()
+            .map_err(df_err)?;
+        let mut aggregates = Vec::new();
+        for e in &pending.aggregates {
+            let lowered =
+                LoweredAggregateBuilder::new(e, input_df, &input_schema, props, &planning)
+                    .build()
+                    .map_err(df_err)?;
+            if !lowered.order_bys.is_empty() {
+                return Err(fail(
+                    "aggregates with ORDER BY inside run in batch mode only".into(),
+                    None,
+                ));
+            }
+            aggregates.push(AggregateCall {
+                function: lowered.aggregate,
+                filter: lowered.filter,
+            });
+        }
+        let sources_of_input = pipeline(Arc::clone(&input_plan), &pending.input);
+        if time.is_some() {
+            for (i, _) in &sources_of_input.slots {
+                if sources[*i].watermark.is_none() {
+                    return Err(fail(
+                        format!(
+                            "a window over '{}' needs event time, but the table declares no watermark",
+                            sources[*i].name
+                        ),
+                        Some(
+                            "declare one: WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND (in CREATE TABLE or the catalog's `watermark:`)",
+                        ),
+                    ));
+                }
+            }
+        }
+        stages.push(AggregateStage {
+            input: sources_of_input,
+            spec: WindowAggregateSpec {
+                kind: pending.kind,
+                time,
+                window_position: pending.window_position,
+                keys,
+                aggregates,
+                input_schema,
+                output_schema: Arc::new(pending.output.as_arrow().clone()),
+            },
+            output: pending.slot,
+        });
+    }
+    let upper = state.create_physical_plan(&upper).await.map_err(df_err)?;
+    Ok(StreamStatement {
+        statement: stmt.clone(),
+        output,
+        schema,
+        body: StatementBody::Windowed { stages, upper },
+        sources: read,
+    })
+}
+
+async fn open_source(
+    session: &Session,
+    name: &str,
+    provider: Arc<dyn TableProvider>,
+) -> datafusion::error::Result<StreamSource> {
+    let state = session.ctx.state();
+    let plan = provider.scan(&state, None, &[], None).await?;
+    let unbounded = plan.boundedness().is_unbounded();
+    let watermark_sql = {
+        let catalog = session.catalog();
+        match catalog.table(name).and_then(|t| t.watermark.as_ref()) {
+            Some(w) => Some(
+                catalog
+                    .vars
+                    .expand(&w.expr)
+                    .map_err(|e| DataFusionError::Plan(format!("table '{name}': {e}")))?,
+            ),
+            None => None,
+        }
+    };
+    let watermark = match &watermark_sql {
+        Some(sql) => {
+            let schema = DFSchema::try_from(provider.schema().as_ref().clone())?;
+            let expr = session.ctx.parse_sql_expr(sql, &schema)?;
+            Some(session.ctx.create_physical_expr(expr, &schema)?)
+        }
+        None => None,
+    };
+    Ok(StreamSource {
+        name: name.to_string(),
+        plan,
+        watermark_sql,
+        watermark,
+        unbounded,
+    })
+}
+
+/// Views are scans of a view provider before analysis: put their query in place, so their
+/// own source scans become slots too.
+fn inline_views(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    plan.transform_up(|node| {
+        let LogicalPlan::TableScan(scan) = &node else {
+            return Ok(Transformed::no(node));
+        };
+        let Some(inner) = source_as_provider(&scan.source)?
+            .get_logical_plan()
+            .map(|p| p.into_owned())
+        else {
+            return Ok(Transformed::no(node));
+        };
+        let inner = inline_views(inner)?;
+        let aliased = LogicalPlan::SubqueryAlias(SubqueryAlias::try_new(
+            Arc::new(inner),
+            scan.table_name.clone(),
+        )?);
+        Ok(Transformed::yes(aliased))
+    })
+    .map(|t| t.data)
+}
+
+fn contains_aggregate(plan: &LogicalPlan) -> bool {
+    plan.exists(|n| Ok(matches!(n, LogicalPlan::Aggregate(_))))
+        .unwrap_or(false)
+}
+
+/// An aggregate cut out of a statement, before physical planning.
+struct PendingStage {
+    input: LogicalPlan,
+    kind: WindowKind,
+    time: Option<Expr>,
+    window_position: usize,
+    keys: Vec<Expr>,
+    aggregates: Vec<Expr>,
+    output: Arc<DFSchema>,
+    slot: Slot,
+    /// The name of the slot table standing for the aggregate in the plan above.
+    table: String,
+}
+
+type PlanFailure = (String, Option<&'static str>);
+
+#[derive(Default)]
+struct Cut {
+    stages: Vec<PendingStage>,
+}
+
+const GLOBAL_ORDER_HINT: &str = "order within windows instead: ROW_NUMBER() OVER (PARTITION BY window_end ORDER BY ...) AS rn ... WHERE rn <= N";
+
+impl Cut {
+    /// Replaces every aggregate of `plan` by a scan of its closed windows.
+    fn split(&mut self, plan: LogicalPlan) -> std::result::Result<LogicalPlan, PlanFailure> {
+        match plan {
+            LogicalPlan::Aggregate(agg) => {
+                if contains_aggregate(&agg.input) {
+                    return Err((
+                        "an aggregate over another aggregate cannot run in stream mode yet".into(),
+                        Some(
+                            "aggregate once per window; run multi-level aggregations with --mode batch",
+                        ),
+                    ));
+                }
+                let mut kind = WindowKind::Global;
+                let mut time = None;
+                let mut window_position = 0;
+                let mut keys = Vec::new();
+                for (i, e) in agg.group_expr.iter().enumerate() {
+                    match window_marker(e) {
+                        Some(Ok((t, k))) => {
+                            if time.is_some() {
+                                return Err(("GROUP BY holds two windows".into(), None));
+                            }
+                            time = Some(t);
+                            kind = k;
+                            window_position = i;
+                        }
+                        Some(Err(m)) => return Err((m, None)),
+                        None => {
+                            if matches!(e, Expr::GroupingSet(_)) {
+                                return Err((
+                                    "GROUPING SETS, CUBE and ROLLUP run in batch mode only".into(),
+                                    None,
+                                ));
+                            }
+                            keys.push(e.clone())
+                        }
+                    }
+                }
+                let n = self.stages.len();
+                let table = format!("__window_aggregate_{n}");
+                let output = Arc::clone(&agg.schema);
+                let fields: Vec<Field> = output
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), true))
+                    .collect();
+                let slot_table = SlotTable::new(table.clone(), Arc::new(Schema::new(fields)));
+                let slot = slot_table.slot.clone();
+                let scan = LogicalPlan::TableScan(
+                    TableScanBuilder::new(table.as_str(), provider_as_source(Arc::new(slot_table)))
+                        .build()
+                        .map_err(|e| (e.to_string(), None))?,
+                );
+                // Give the columns back the aggregate's names, so the plan above resolves.
+                let exprs = output
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (qualifier, f))| {
+                        Expr::Column(Column::new(Some(table.as_str()), format!("c{i}")))
+                            .alias_qualified(qualifier.cloned(), f.name())
+                    })
+                    .collect();
+                let renamed = Projection::try_new(exprs, Arc::new(scan))
+                    .map_err(|e| (e.to_string(), None))?;
+                // Only the columns the aggregate reads flow into it (the optimizer pushes
+                // this projection down to the source scan).
+                let mut used: Vec<Column> = Vec::new();
+                for e in agg.group_expr.iter().chain(&agg.aggr_expr) {
+                    for c in e.column_refs() {
+                        if !used.contains(c) {
+                            used.push(c.clone());
+                        }
+                    }
+                }
+                let input = if used.is_empty() {
+                    Arc::unwrap_or_clone(agg.input)
+                } else {
+                    LogicalPlan::Projection(
+                        Projection::try_new(
+                            used.into_iter().map(Expr::Column).collect(),
+                            agg.input,
+                        )
+                        .map_err(|e| (e.to_string(), None))?,
+                    )
+                };
+                self.stages.push(PendingStage {
+                    input,
+                    kind,
+                    time,
+                    window_position,
+                    keys,
+                    aggregates: agg.aggr_expr.clone(),
+                    output,
+                    slot,
+                    table,
+                });
+                Ok(LogicalPlan::Projection(renamed))
+            }
+            LogicalPlan::Projection(_)
+            | LogicalPlan::Filter(_)
+            | LogicalPlan::SubqueryAlias(_)
+            | LogicalPlan::Union(_)
+            | LogicalPlan::Window(_)
+            | LogicalPlan::Sort(_)
+            | LogicalPlan::Limit(_) => {
+                let inputs: Vec<LogicalPlan> =
+                    plan.inputs().into_iter().cloned().collect::<Vec<_>>();
+                let mut new_inputs = Vec::with_capacity(inputs.len());
+                for input in inputs {
+                    if !contains_aggregate(&input) {
+                        return Err((
+                            "this query mixes rows of window aggregates with rows that are not aggregated".into(),
+                            Some("aggregate every branch of the UNION by the same windows"),
+                        ));
+                    }
+                    new_inputs.push(self.split(input)?);
+                }
+                plan.with_new_exprs(plan.expressions(), new_inputs)
+                    .map_err(|e| (e.to_string(), None))
+            }
+            LogicalPlan::Join(_) => Err((
+                "joins run in batch mode only so far".into(),
+                Some("run the job with --mode batch"),
+            )),
+            other => Err((
+                format!(
+                    "{} over window aggregates is not supported in stream mode",
+                    other.display()
+                ),
+                Some("run the job with --mode batch"),
+            )),
+        }
+    }
+}
+
+/// `sluice_window(ts, slide_ms, size_ms)` in a GROUP BY: the event time and the window.
+fn window_marker(e: &Expr) -> Option<std::result::Result<(Expr, WindowKind), String>> {
+    let e = match e {
+        Expr::Alias(a) => a.expr.as_ref(),
+        e => e,
+    };
+    let Expr::ScalarFunction(ScalarFunction { func, args }) = e else {
+        return None;
+    };
+    if func.name() != STREAM_WINDOW_FUNCTION {
+        return None;
+    }
+    let millis = |e: &Expr| match e {
+        Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+        Expr::Cast(c) => match c.expr.as_ref() {
+            Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+            _ => None,
+        },
+        _ => None,
+    };
+    Some(match args.as_slice() {
+        [ts, slide, size] => match (millis(slide), millis(size)) {
+            (Some(slide), Some(size)) if slide > 0 && size > 0 => {
+                let kind = if slide == size {
+                    WindowKind::Tumble { size_ms: size }
+                } else {
+                    WindowKind::Hop {
+                        slide_ms: slide,
+                        size_ms: size,
+                    }
+                };
+                Ok((ts.clone(), kind))
+            }
+            _ => Err("window sizes must be positive interval literals".into()),
+        },
+        _ => Err(format!("internal error: bad {STREAM_WINDOW_FUNCTION} call")),
+    })
+}
+
+/// Above windowed aggregates only row-wise work is exact per closed window — and window
+/// functions partitioned by the window. A global sort or limit never completes.
+fn check_upper(plan: &LogicalPlan, cut: &Cut) -> std::result::Result<(), PlanFailure> {
+    let windowed: HashMap<&str, String> = cut
+        .stages
+        .iter()
+        .filter(|s| s.kind != WindowKind::Global)
+        .map(|s| (s.table.as_str(), format!("c{}", s.window_position)))
+        .collect();
+    let mut failure = None;
+    let _ = plan.apply(|node| {
+        match node {
+            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
+                failure = Some((
+                    "a global ORDER BY or LIMIT never completes on a stream".to_string(),
+                    Some(GLOBAL_ORDER_HINT),
+                ));
+            }
+            LogicalPlan::Window(w) => {
+                for e in &w.window_expr {
+                    let partitioned = match e {
+                        Expr::WindowFunction(f) => f
+                            .params
+                            .partition_by
+                            .iter()
+                            .any(|p| traces_to_window(&w.input, p, &windowed)),
+                        _ => false,
+                    };
+                    if !partitioned {
+                        failure = Some((
+                            "in stream mode a window function must be partitioned by the window (window_start or window_end)".to_string(),
+                            Some(GLOBAL_ORDER_HINT),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(if failure.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
+
+/// Whether `expr`, over the output of `plan`, is computed from a window's start: the
+/// window column of a windowed aggregate's slot (`windowed`: slot table → column).
+fn traces_to_window(plan: &LogicalPlan, expr: &Expr, windowed: &HashMap<&str, String>) -> bool {
+    expr.column_refs()
+        .iter()
+        .any(|c| column_traces(plan, &c.name, windowed))
+}
+
+fn column_traces(plan: &LogicalPlan, name: &str, windowed: &HashMap<&str, String>) -> bool {
+    match plan {
+        LogicalPlan::Projection(p) => p
+            .schema
+            .fields()
+            .iter()
+            .position(|f| f.name() == name)
+            .is_some_and(|i| traces_to_window(&p.input, &p.expr[i], windowed)),
+        LogicalPlan::TableScan(scan) => windowed
+            .get(scan.table_name.table())
+            .is_some_and(|c| c == name),
+        LogicalPlan::Union(u) => u.inputs.iter().all(|i| column_traces(i, name, windowed)),
+        other => other
+            .inputs()
+            .first()
+            .is_some_and(|i| column_traces(i, name, windowed)),
+    }
+}
+
+/// The stream rewrite's window marker; registered so the rewritten SQL plans. The window
+/// operator replaces the aggregate that groups by it, so it is never evaluated.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct WindowMarker {
+    signature: Signature,
+}
+
+impl WindowMarker {
+    pub fn udf() -> ScalarUDF {
+        ScalarUDF::new_from_impl(WindowMarker {
+            signature: Signature::any(3, Volatility::Immutable),
+        })
+    }
+}
+
+impl ScalarUDFImpl for WindowMarker {
+    fn name(&self) -> &str {
+        STREAM_WINDOW_FUNCTION
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Timestamp(
+            datafusion::arrow::datatypes::TimeUnit::Millisecond,
+            None,
+        )))
+    }
+
+    fn invoke_with_args(
+        &self,
+        _args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        datafusion::common::plan_err!(
+            "{STREAM_WINDOW_FUNCTION} marks a group window in stream mode; use TUMBLE or HOP in GROUP BY"
+        )
+    }
+}
+
+/// The operator graph of a stream job, stateful operators marked, for `sluice explain`.
+pub fn explain_stream(job: &StreamJob) -> String {
+    use datafusion::physical_plan::displayable;
+    use std::fmt::Write;
+    let indent =
+        |text: String, by: &str| -> String { text.lines().map(|l| format!("{by}{l}\n")).collect() };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nsources (each read once, fanned out to its statements):"
+    );
+    for s in &job.sources {
+        let _ = writeln!(
+            out,
+            "  {} ({}; watermark {})",
+            s.name,
+            if s.unbounded { "unbounded" } else { "bounded" },
+            s.watermark_sql.as_deref().unwrap_or("none")
+        );
+    }
+    for stmt in &job.statements {
+        let target = match &stmt.output {
+            Output::Table(t) => format!("INSERT INTO {t}"),
+            Output::Print => "SELECT (printed)".to_string(),
+        };
+        let reads: Vec<&str> = stmt
+            .sources
+            .iter()
+            .map(|&i| job.sources[i].name.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{}:{}: {target}   <- {}",
+            job.script.file,
+            stmt.statement.start,
+            reads.join(", ")
+        );
+        match &stmt.body {
+            StatementBody::Stateless(p) => {
+                let _ = writeln!(out, "  stateless, per input batch:");
+                out += &indent(
+                    displayable(p.plan.as_ref()).indent(true).to_string(),
+                    "    ",
+                );
+            }
+            StatementBody::Windowed { stages, upper } => {
+                for (n, stage) in stages.iter().enumerate() {
+                    let spec = &stage.spec;
+                    let keys: Vec<String> = spec.keys.iter().map(|k| k.to_string()).collect();
+                    let aggs: Vec<String> = spec
+                        .aggregates
+                        .iter()
+                        .map(|a| a.function.name().to_string())
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "  [stateful] WindowAggregate #{n}: {} on {}, keys [{}], aggregates [{}]; emits a window when the watermark passes its end",
+                        spec.kind.describe(),
+                        spec.time
+                            .as_ref()
+                            .map(|t| t.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        keys.join(", "),
+                        aggs.join(", ")
+                    );
+                    let _ = writeln!(out, "    fed by, per input batch:");
+                    out += &indent(
+                        displayable(stage.input.plan.as_ref())
+                            .indent(true)
+                            .to_string(),
+                        "      ",
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "  over the windows that close (window Top-N, projections):"
+                );
+                out += &indent(displayable(upper.as_ref()).indent(true).to_string(), "    ");
+            }
+        }
+    }
+    out
+}
