@@ -161,6 +161,7 @@ impl FileTable {
             poll_interval,
             // Bytes and rows as the lines reader counts them; the total stays 0 (unknown).
             metrics: self.metrics.source(&self.name),
+            json: self.format == FileFormat::Json,
         };
         Ok(
             StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
@@ -313,10 +314,10 @@ fn follow_option(
     if opts.choice("follow", &["true", "false"], "false")? != "true" {
         return Ok(None);
     }
-    if format != FileFormat::Lines {
+    if !matches!(format, FileFormat::Lines | FileFormat::Json) {
         return Err(SluiceError::connector(
             table,
-            "follow = true needs format = 'lines'",
+            "follow = true needs format = 'lines' or 'json' (one row per line)",
         ));
     }
     if path.contains(['*', '?', '[']) || Path::new(path).is_dir() {

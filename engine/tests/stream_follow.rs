@@ -1,0 +1,102 @@
+//! A followed file feeds a running stream job: appended rows close windows while the job
+//! runs, and a rotation (rename, then a new file) loses no row.
+
+mod common;
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn append(path: &Path, minute: u32, seconds: &[u32]) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for s in seconds {
+        writeln!(
+            f,
+            r#"{{"cms_id": 1, "event_time": "2016-11-10T00:{minute:02}:{s:02}Z"}}"#
+        )
+        .unwrap();
+    }
+}
+
+/// Epoch ms of 2016-11-10T00:MM:00Z.
+fn minute_ms(minute: i64) -> i64 {
+    1_478_736_000_000 + minute * 60_000
+}
+
+#[test]
+fn appended_rows_close_windows_and_rotation_loses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.json");
+    append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    let job = dir.path().join("live.sql");
+    std::fs::write(
+        &job,
+        format!(
+            "CREATE TABLE live_events (
+               cms_id BIGINT,
+               event_time TIMESTAMP_LTZ(3),
+               WATERMARK FOR event_time AS event_time - INTERVAL '0' SECOND
+             ) WITH ('connector' = 'file', 'format' = 'json', 'path' = '{}',
+                     'follow' = 'true', 'follow.poll_ms' = '20');
+             CREATE TABLE window_log (t BIGINT, n BIGINT) WITH ('connector' = 'stdout');
+             INSERT INTO window_log
+             SELECT CAST(TUMBLE_END(event_time, INTERVAL '1' MINUTE) AS BIGINT), COUNT(*)
+             FROM live_events GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE);",
+            events.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(common::repo_root())
+        .args([
+            "--catalog",
+            "catalog",
+            "run",
+            "--mode",
+            "stream",
+            "--no-progress",
+        ])
+        .arg(&job)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sluice");
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next_window = |rx: &mpsc::Receiver<String>| {
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("a window within 20 s")
+    };
+
+    // A row of minute 1 moves the watermark past minute 0: that window comes out.
+    append(&events, 1, &[0]);
+    let first = next_window(&rx);
+    let expected = format!(r#"{{"t":{},"n":10}}"#, minute_ms(1));
+    assert_eq!(first, expected);
+
+    // Rotate: rename, write to the old file, then start a new one.
+    let rotated = dir.path().join("events.json.1");
+    std::fs::rename(&events, &rotated).unwrap();
+    append(&rotated, 1, &[10, 11, 12]);
+    std::thread::sleep(Duration::from_millis(100));
+    append(&events, 1, &[20, 21]);
+    append(&events, 2, &[0]);
+    let second = next_window(&rx);
+    let expected = format!(r#"{{"t":{},"n":6}}"#, minute_ms(2));
+    assert_eq!(second, expected, "rows were lost in the rotation");
+
+    let _ = child.kill();
+    let _ = child.wait();
+}
