@@ -100,3 +100,81 @@ fn appended_rows_close_windows_and_rotation_loses_none() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// An unbounded job's Parquet sink commits files while the job runs (rolling), and only
+/// whole files: `sluice query` reads them meanwhile.
+#[test]
+fn parquet_files_roll_while_an_unbounded_job_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("per_second");
+    let job = dir.path().join("rolling.sql");
+    std::fs::write(
+        &job,
+        format!(
+            "CREATE TABLE endless_events (
+               event_time TIMESTAMP_LTZ(3),
+               cms_id BIGINT,
+               WATERMARK FOR event_time AS event_time - INTERVAL '0' SECOND
+             ) WITH ('connector' = 'generator', 'format' = 'events', 'rate' = '2000',
+                     'events_per_second' = '2000', 'batch_ms' = '50');
+             CREATE TABLE per_second (window_end TIMESTAMP_LTZ(3), pv BIGINT)
+             WITH ('connector' = 'file', 'format' = 'parquet', 'path' = '{}',
+                   'sink.rolling-policy.rollover-interval' = '200 ms');
+             INSERT INTO per_second
+             SELECT TUMBLE_END(event_time, INTERVAL '1' SECOND), COUNT(*)
+             FROM endless_events GROUP BY TUMBLE(event_time, INTERVAL '1' SECOND);",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(common::repo_root())
+        .args([
+            "--catalog",
+            "catalog",
+            "run",
+            "--mode",
+            "stream",
+            "--no-progress",
+        ])
+        .arg(&job)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sluice");
+    let committed = || -> usize {
+        std::fs::read_dir(&out)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.starts_with("part-") && n.ends_with(".parquet")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut waited = Duration::ZERO;
+    while committed() < 2 && waited < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    }
+    let files = committed();
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_running, "the unbounded job stopped on its own");
+    assert!(files >= 2, "{files} files committed after {waited:?}");
+    // Whole files only: every committed file is a complete Parquet file with rows.
+    for entry in std::fs::read_dir(&out).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("part-") {
+            continue;
+        }
+        let file = std::fs::File::open(entry.path()).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(file)
+            .unwrap_or_else(|e| panic!("{name} is not a whole Parquet file: {e}"));
+        use parquet::file::reader::FileReader;
+        assert!(reader.metadata().file_metadata().num_rows() > 0, "{name}");
+    }
+}

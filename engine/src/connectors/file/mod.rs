@@ -47,6 +47,7 @@ const OPTIONS: &[&str] = &[
     "csv.delimiter",
     "follow",
     "follow.poll_ms",
+    "sink.rolling-policy.rollover-interval",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,9 @@ pub struct FileTable {
     error_output: bool,
     /// `follow = true`: tail the (single) file forever, polling this often.
     follow: Option<Duration>,
+    /// Stream mode: files are appended, each committed after this long (batch mode
+    /// replaces the table's data at the end of the run instead).
+    rollover: Option<Duration>,
     metrics: Arc<JobMetrics>,
 }
 
@@ -148,6 +152,10 @@ impl FileTable {
             csv_delimiter,
             error_output: def.error_output,
             follow,
+            rollover: match env.mode {
+                ExecMode::Stream => Some(rollover_option(&def.name, &opts)?),
+                ExecMode::Batch => None,
+            },
             metrics: Arc::clone(&env.metrics),
         })
     }
@@ -342,6 +350,40 @@ fn follow_option(
     Ok(Some(Duration::from_millis(poll_ms)))
 }
 
+/// How often a stream-mode sink commits its open files (Flink's option name); default 10 s.
+fn rollover_option(table: &str, opts: &Options) -> crate::error::Result<Duration> {
+    const KEY: &str = "sink.rolling-policy.rollover-interval";
+    let Some(text) = opts.get(KEY) else {
+        return Ok(Duration::from_secs(10));
+    };
+    parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            SluiceError::connector(
+                table,
+                format!(
+                    "option '{KEY}' = '{text}' is not a duration like '10 s', '500 ms' or '1 min'"
+                ),
+            )
+        })
+}
+
+/// `500ms`, `10 s`, `1 min`, `2h` (a number and a unit).
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "ms" => n,
+        "s" | "sec" | "second" | "seconds" => n * 1_000,
+        "min" | "minute" | "minutes" => n * 60_000,
+        "h" | "hour" | "hours" => n * 3_600_000,
+        _ => return None,
+    };
+    Some(Duration::from_millis(ms))
+}
+
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -436,6 +478,7 @@ impl TableProvider for FileTable {
             partition_cols: self.partition_indices(),
             file_schema: self.file_schema(),
             csv_header: self.csv_header,
+            rollover: self.rollover,
             metrics: self.metrics.sink(&self.name, self.error_output),
         };
         if self.path.contains(['*', '?', '[']) {

@@ -13,6 +13,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
@@ -45,6 +46,8 @@ pub struct FileSink {
     /// Schema of the files: `schema` without the partition columns.
     pub file_schema: SchemaRef,
     pub csv_header: bool,
+    /// Stream mode: append files, committing the open ones this often (and at the end).
+    pub rollover: Option<Duration>,
     pub metrics: Arc<SinkMetrics>,
 }
 
@@ -71,6 +74,9 @@ impl DataSink for FileSink {
         mut data: SendableRecordBatchStream,
         _ctx: &Arc<TaskContext>,
     ) -> Result<u64> {
+        if let Some(every) = self.rollover {
+            return self.write_rolling(data, every).await;
+        }
         let staging = StagingDir(staging_dir(&self.dir));
         let staging = &staging.0;
         async {
@@ -176,11 +182,93 @@ impl FileSink {
             .collect()
     }
 
+    /// Stream mode: rows go to open files per partition, and every `every` (or at the end
+    /// of the input) the open files are committed: a file is written under a hidden name and
+    /// renamed into place, so readers see whole files only. Rows already written stay.
+    async fn write_rolling(
+        &self,
+        mut data: SendableRecordBatchStream,
+        every: Duration,
+    ) -> Result<u64> {
+        // Readers of a table that has no rows yet still find its directory.
+        std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
+        let mut open: HashMap<String, RollingFile> = HashMap::new();
+        let mut due: Option<tokio::time::Instant> = None;
+        let mut rows = 0u64;
+        let mut files = 0u64;
+        loop {
+            let next = match due {
+                Some(at) => match tokio::time::timeout_at(at, data.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        self.roll(&mut open)?;
+                        due = None;
+                        continue;
+                    }
+                },
+                None => data.next().await,
+            };
+            let Some(batch) = next else { break };
+            let batch = batch?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            for (part, sub) in self.split(&batch)? {
+                if !open.contains_key(&part) {
+                    let dir = self.dir.join(&part);
+                    let name = format!(
+                        "part-{}-{}-{files:05}.{}",
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_millis())
+                            .unwrap_or(0),
+                        std::process::id(),
+                        self.format.extension()
+                    );
+                    files += 1;
+                    let hidden = dir.join(format!(".{name}.inprogress"));
+                    std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+                    let writer = self.open_writer_at(&hidden)?;
+                    open.insert(
+                        part.clone(),
+                        RollingFile {
+                            writer,
+                            hidden,
+                            path: dir.join(name),
+                        },
+                    );
+                }
+                if let Some(f) = open.get_mut(&part) {
+                    f.writer.write(&sub)?;
+                }
+            }
+            due.get_or_insert_with(|| tokio::time::Instant::now() + every);
+            rows += batch.num_rows() as u64;
+            self.metrics
+                .rows
+                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        }
+        self.roll(&mut open)?;
+        Ok(rows)
+    }
+
+    /// Commits every open file of a rolling write.
+    fn roll(&self, open: &mut HashMap<String, RollingFile>) -> Result<()> {
+        for (_, f) in open.drain() {
+            f.writer.close()?;
+            std::fs::rename(&f.hidden, &f.path).map_err(|e| io_err(&f.path, e))?;
+        }
+        Ok(())
+    }
+
     fn open_writer(&self, dir: &Path, n: usize) -> Result<PartWriter> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-        let path = dir.join(format!("part-{n:05}.{}", self.format.extension()));
+        self.open_writer_at(&dir.join(format!("part-{n:05}.{}", self.format.extension())))
+    }
+
+    fn open_writer_at(&self, path: &Path) -> Result<PartWriter> {
         let file =
-            BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io_err(&path, e))?);
+            BufWriter::with_capacity(1 << 20, File::create(path).map_err(|e| io_err(path, e))?);
         Ok(match self.format {
             FileFormat::Parquet => {
                 let props = WriterProperties::builder()
@@ -214,6 +302,13 @@ impl FileSink {
         }
         Ok(())
     }
+}
+
+/// A file a rolling write has open: written under `hidden`, renamed to `path` on commit.
+struct RollingFile {
+    writer: PartWriter,
+    hidden: PathBuf,
+    path: PathBuf,
 }
 
 /// Puts `new` where `target` is: the old directory is renamed aside first and deleted only
