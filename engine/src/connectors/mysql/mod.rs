@@ -89,6 +89,8 @@ impl MySqlTarget {
 
 #[derive(Debug)]
 pub struct MySqlTable {
+    /// Stream mode: commit each batch as it comes (a closed window's rows), not the run.
+    stream: bool,
     target: MySqlTarget,
     batch_size: usize,
     create_table: bool,
@@ -144,6 +146,7 @@ impl MySqlTable {
             partition_cols,
             error_output: def.error_output,
             metrics: Arc::clone(&env.metrics),
+            stream: env.mode == crate::exec::ExecMode::Stream,
         })
     }
 
@@ -223,7 +226,8 @@ impl TableProvider for MySqlTable {
             self.create_table,
             self.partition_cols.clone(),
             self.metrics.sink(&self.target.name, self.error_output),
-        );
+        )
+        .committing_each_batch(self.stream);
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::sink::DataSink;
 use datafusion::error::Result;
@@ -31,6 +31,8 @@ pub struct MySqlSink {
     /// Indices of the `partition_by` columns: each value written is replaced as a whole.
     partition_cols: Vec<usize>,
     metrics: Arc<SinkMetrics>,
+    /// Stream mode: one transaction per incoming batch, so rows land as windows close.
+    commit_each_batch: bool,
 }
 
 impl MySqlSink {
@@ -47,7 +49,13 @@ impl MySqlSink {
             create_table,
             partition_cols,
             metrics,
+            commit_each_batch: false,
         }
+    }
+
+    pub fn committing_each_batch(mut self, yes: bool) -> Self {
+        self.commit_each_batch = yes;
+        self
     }
 
     async fn prepare(&self, conn: &mut Conn) -> Result<()> {
@@ -70,30 +78,63 @@ impl MySqlSink {
         conn: &mut Q,
         mut data: SendableRecordBatchStream,
     ) -> Result<u64> {
-        let t = &self.target;
-        let n_cols = t.schema.fields().len().max(1);
-        let rows_per_statement = self.batch_size.min(MAX_PLACEHOLDERS / n_cols).max(1);
+        let mut written = 0u64;
+        let mut replaced: HashSet<Vec<u8>> = HashSet::new();
+        while let Some(batch) = data.next().await {
+            written += self.write_batch(conn, &batch?, &mut replaced).await?;
+        }
+        Ok(written)
+    }
+
+    /// Stream mode: each batch in a transaction of its own. A partition (day) is still
+    /// replaced only the first time this run writes it, so later windows of the day add to it.
+    async fn write_committing_each_batch(
+        &self,
+        conn: &mut Conn,
+        mut data: SendableRecordBatchStream,
+    ) -> Result<u64> {
         let mut written = 0u64;
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
         while let Some(batch) = data.next().await {
             let batch = batch?;
-            let columns = bindable_columns(&batch)?;
-            self.delete_new_partitions(conn, &columns, batch.num_rows(), &mut replaced)
-                .await?;
-            let mut start = 0;
-            while start < batch.num_rows() {
-                let end = (start + rows_per_statement).min(batch.num_rows());
-                let sql = upsert_sql(&t.table, &t.schema, &t.primary_key, end - start);
-                let values = params(&columns, start..end)?;
-                conn.exec_drop(sql, Params::Positional(values))
-                    .await
-                    .map_err(|e| t.error("upserting rows", e))?;
-                self.metrics
-                    .rows
-                    .fetch_add((end - start) as u64, Ordering::Relaxed);
-                written += (end - start) as u64;
-                start = end;
-            }
+            let mut tx = conn
+                .start_transaction(TxOpts::default())
+                .await
+                .map_err(|e| self.target.error("starting a transaction", e))?;
+            written += self.write_batch(&mut tx, &batch, &mut replaced).await?;
+            tx.commit()
+                .await
+                .map_err(|e| self.target.error("committing", e))?;
+        }
+        Ok(written)
+    }
+
+    async fn write_batch<Q: Queryable>(
+        &self,
+        conn: &mut Q,
+        batch: &RecordBatch,
+        replaced: &mut HashSet<Vec<u8>>,
+    ) -> Result<u64> {
+        let t = &self.target;
+        let n_cols = t.schema.fields().len().max(1);
+        let rows_per_statement = self.batch_size.min(MAX_PLACEHOLDERS / n_cols).max(1);
+        let columns = bindable_columns(batch)?;
+        self.delete_new_partitions(conn, &columns, batch.num_rows(), replaced)
+            .await?;
+        let mut written = 0u64;
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let end = (start + rows_per_statement).min(batch.num_rows());
+            let sql = upsert_sql(&t.table, &t.schema, &t.primary_key, end - start);
+            let values = params(&columns, start..end)?;
+            conn.exec_drop(sql, Params::Positional(values))
+                .await
+                .map_err(|e| t.error("upserting rows", e))?;
+            self.metrics
+                .rows
+                .fetch_add((end - start) as u64, Ordering::Relaxed);
+            written += (end - start) as u64;
+            start = end;
         }
         Ok(written)
     }
@@ -167,6 +208,9 @@ impl DataSink for MySqlSink {
                 .await
                 .map_err(|e| self.target.error("connecting", e))?;
             self.prepare(&mut conn).await?;
+            if self.commit_each_batch {
+                return self.write_committing_each_batch(&mut conn, data).await;
+            }
             // One transaction: readers see the old rows or all the new ones.
             let mut tx = conn
                 .start_transaction(TxOpts::default())
