@@ -165,3 +165,52 @@ fn rows_behind_the_watermark_are_counted_as_late() {
         "{side:?}"
     );
 }
+
+/// What stream mode cannot run incrementally is refused at plan time, saying what to write.
+#[test]
+fn unsupported_stream_queries_are_refused_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "CREATE TABLE endless (event_time TIMESTAMP_LTZ(3), cms_id BIGINT,
+         WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND)
+       WITH ('connector' = 'generator', 'format' = 'events');
+       CREATE TABLE out_rows (a BIGINT, b BIGINT) WITH ('connector' = 'stdout');\n";
+    let cases = [
+        (
+            "INSERT INTO out_rows SELECT cms_id, COUNT(*) FROM endless GROUP BY cms_id;",
+            "would never emit",
+            "TUMBLE",
+        ),
+        (
+            "INSERT INTO out_rows SELECT cms_id, COUNT(*) AS n FROM endless
+             GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), cms_id ORDER BY n;",
+            "global ORDER BY",
+            "PARTITION BY window_end",
+        ),
+        (
+            "INSERT INTO out_rows SELECT cms_id, ROW_NUMBER() OVER (ORDER BY n DESC) FROM (
+               SELECT cms_id, COUNT(*) AS n FROM endless
+               GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), cms_id);",
+            "partitioned by the window",
+            "PARTITION BY window_end",
+        ),
+        (
+            "INSERT INTO out_rows SELECT cms_id, COUNT(*) FROM endless
+             GROUP BY SESSION(event_time, INTERVAL '1' MINUTE), cms_id;",
+            "SESSION windows run in batch mode only",
+            "--mode batch",
+        ),
+    ];
+    for (i, (insert, message, hint)) in cases.iter().enumerate() {
+        let job = dir.path().join(format!("bad_{i}.sql"));
+        std::fs::write(&job, format!("{source}{insert}")).unwrap();
+        let out = common::sluice(&["explain", "--mode", "stream", job.to_str().unwrap()]);
+        let stderr = common::stderr_of(&out);
+        assert!(!out.status.success(), "case {i} was accepted");
+        assert!(stderr.contains(message), "case {i}: {stderr}");
+        assert!(stderr.contains(hint), "case {i}: {stderr}");
+        assert!(
+            stderr.contains(&format!("bad_{i}.sql:")),
+            "case {i}: {stderr}"
+        );
+    }
+}
