@@ -6,7 +6,7 @@ mod common;
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -53,21 +53,16 @@ fn appended_rows_close_windows_and_rotation_loses_none() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .current_dir(common::repo_root())
-        .args([
-            "--catalog",
-            "catalog",
+    let mut child = common::spawn(
+        &[
             "run",
             "--mode",
             "stream",
             "--no-progress",
-        ])
-        .arg(&job)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sluice");
+            job.to_str().unwrap(),
+        ],
+        Stdio::piped(),
+    );
     let (tx, rx) = mpsc::channel::<String>();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -127,21 +122,16 @@ fn parquet_files_roll_while_an_unbounded_job_runs() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .current_dir(common::repo_root())
-        .args([
-            "--catalog",
-            "catalog",
+    let mut child = common::spawn(
+        &[
             "run",
             "--mode",
             "stream",
             "--no-progress",
-        ])
-        .arg(&job)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sluice");
+            job.to_str().unwrap(),
+        ],
+        Stdio::null(),
+    );
     let committed = || -> usize {
         std::fs::read_dir(&out)
             .map(|d| {

@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const JOB: &str = "
@@ -46,21 +46,16 @@ fn windows_close_while_the_input_flows() {
     let dir = tempfile::tempdir().unwrap();
     let job = dir.path().join("paced.sql");
     std::fs::write(&job, JOB).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .current_dir(common::repo_root())
-        .args([
-            "--catalog",
-            "catalog",
+    let mut child = common::spawn(
+        &[
             "run",
             "--mode",
             "stream",
             "--no-progress",
-        ])
-        .arg(&job)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sluice");
+            job.to_str().unwrap(),
+        ],
+        Stdio::piped(),
+    );
     let stdout = child.stdout.take().unwrap();
     let mut seen = Vec::new();
     for line in BufReader::new(stdout).lines() {

@@ -105,3 +105,16 @@ fn split_sql_values(s: &str) -> Vec<String> {
 pub fn stderr_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Starts `sluice <args>` (like [`sluice`]) without waiting: for stream jobs that run on.
+pub fn spawn(args: &[&str], stdout: std::process::Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(repo_root())
+        .env_remove("SLUICE_PROFILE")
+        .args(["--catalog", "catalog"])
+        .args(args)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sluice")
+}
