@@ -194,6 +194,16 @@ fn unsupported_stream_queries_are_refused_with_a_hint() {
             "PARTITION BY window_end",
         ),
         (
+            "INSERT INTO out_rows SELECT DISTINCT cms_id, 1 FROM endless;",
+            "DISTINCT over a stream",
+            "TUMBLE",
+        ),
+        (
+            "INSERT INTO out_rows SELECT cms_id, 1 FROM endless ORDER BY cms_id;",
+            "never completes",
+            "PARTITION BY window_end",
+        ),
+        (
             "INSERT INTO out_rows SELECT cms_id, COUNT(*) FROM endless
              GROUP BY SESSION(event_time, INTERVAL '1' MINUTE), cms_id;",
             "SESSION windows run in batch mode only",

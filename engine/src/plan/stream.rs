@@ -197,6 +197,7 @@ async fn plan_statement(
 
     let schema = Arc::new(query.schema().as_arrow().clone());
     if !contains_aggregate(&query) {
+        check_row_wise(&query).map_err(|(m, h)| fail(m, h))?;
         let plan = state.create_physical_plan(&query).await.map_err(df_err)?;
         let body = StatementBody::Stateless(pipeline(plan, &query));
         return Ok(StreamStatement {
@@ -403,6 +404,7 @@ impl Cut {
     fn split(&mut self, plan: LogicalPlan) -> std::result::Result<LogicalPlan, PlanFailure> {
         match plan {
             LogicalPlan::Aggregate(agg) => {
+                check_row_wise(&agg.input)?;
                 if contains_aggregate(&agg.input) {
                     return Err((
                         "an aggregate over another aggregate cannot run in stream mode yet".into(),
@@ -532,6 +534,43 @@ impl Cut {
                 Some("run the job with --mode batch"),
             )),
         }
+    }
+}
+
+/// Below the aggregates (and in a statement without one) the plan runs once per input batch,
+/// which is exact for row-by-row work only.
+fn check_row_wise(plan: &LogicalPlan) -> std::result::Result<(), PlanFailure> {
+    let mut failure = None;
+    let _ = plan.apply(|node| {
+        failure = match node {
+            LogicalPlan::Aggregate(_) => return Ok(TreeNodeRecursion::Jump),
+            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some((
+                "ORDER BY or LIMIT over a stream's rows never completes".to_string(),
+                Some(GLOBAL_ORDER_HINT),
+            )),
+            LogicalPlan::Distinct(_) => Some((
+                "DISTINCT over a stream's rows never completes".to_string(),
+                Some("group by a window instead: GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), ..."),
+            )),
+            LogicalPlan::Window(_) => Some((
+                "a window function over a stream's rows needs a window aggregate below it".to_string(),
+                Some(GLOBAL_ORDER_HINT),
+            )),
+            LogicalPlan::Join(_) => Some((
+                "joins run in batch mode only so far".to_string(),
+                Some("run the job with --mode batch"),
+            )),
+            _ => None,
+        };
+        Ok(if failure.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(()),
     }
 }
 
