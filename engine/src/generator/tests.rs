@@ -563,3 +563,44 @@ fn next_event_is_the_parsed_line() {
         assert!(line.contains(&format!("\"{}\"", e.referer)), "{line}");
     }
 }
+
+#[test]
+fn push_ip_writes_every_octet() {
+    let mut s = String::new();
+    for ip in [
+        0,
+        u32::MAX,
+        0x0a64_0001,
+        0x6409_5ad1,
+        0x0102_0304,
+        0xc0a8_ff0a,
+    ] {
+        for shift in 0..8 {
+            let ip = ip.rotate_left(shift * 4);
+            s.clear();
+            push_ip(&mut s, ip);
+            assert_eq!(s, std::net::Ipv4Addr::from(ip).to_string());
+        }
+    }
+}
+
+#[test]
+fn push_u64_writes_decimal() {
+    let mut s = String::new();
+    let mut n = 1u64;
+    for _ in 0..64 {
+        for v in [
+            n - 1,
+            n,
+            n.wrapping_add(1),
+            n.wrapping_mul(7),
+            n.wrapping_mul(99) / 10,
+            u64::MAX - n,
+        ] {
+            s.clear();
+            push_u64(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
+        n = n.saturating_mul(2);
+    }
+}
