@@ -203,12 +203,6 @@ fn unsupported_stream_queries_are_refused_with_a_hint() {
             "never completes",
             "PARTITION BY window_end",
         ),
-        (
-            "INSERT INTO out_rows SELECT cms_id, COUNT(*) FROM endless
-             GROUP BY SESSION(event_time, INTERVAL '1' MINUTE), cms_id;",
-            "SESSION windows run in batch mode only",
-            "--mode batch",
-        ),
     ];
     for (i, (insert, message, hint)) in cases.iter().enumerate() {
         let job = dir.path().join(format!("bad_{i}.sql"));
@@ -223,4 +217,69 @@ fn unsupported_stream_queries_are_refused_with_a_hint() {
             "case {i}: {stderr}"
         );
     }
+}
+
+/// SESSION windows (a key's events less than the gap apart) close when the watermark passes
+/// the last event plus the gap: the same sessions as the batch plan, under 20 s of disorder.
+#[test]
+fn session_windows_give_the_same_rows_in_both_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.log");
+    sluice_ok(&[
+        "produce",
+        "--to",
+        "file",
+        "--path",
+        raw.to_str().unwrap(),
+        "--lines",
+        "20000",
+        "--seed",
+        "9",
+        "--disorder-ms",
+        "20000",
+    ]);
+    let wh = dir.path().join("wh");
+    run(
+        "jobs/clean.sql",
+        "stream",
+        &wh,
+        &[format!("raw_path={}", raw.display())],
+    );
+    let job = dir.path().join("sessions.sql");
+    std::fs::write(
+        &job,
+        "CREATE TABLE session_stats (cms_id BIGINT, s TIMESTAMP_LTZ(3), e TIMESTAMP_LTZ(3),
+           n BIGINT, uv BIGINT)
+         WITH ('connector' = 'file', 'format' = 'parquet', 'path' = '${warehouse}/${out}');
+         INSERT INTO session_stats
+         SELECT cms_id, SESSION_START(event_time, INTERVAL '10' MINUTE),
+                SESSION_END(event_time, INTERVAL '10' MINUTE), COUNT(*), COUNT(DISTINCT ip)
+         FROM access_events WHERE cms_id <> 0
+         GROUP BY SESSION(event_time, INTERVAL '10' MINUTE), cms_id;",
+    )
+    .unwrap();
+    let show = dir.path().join("show.sql");
+    std::fs::write(
+        &show,
+        "CREATE TABLE session_stats (cms_id BIGINT, s TIMESTAMP_LTZ(3), e TIMESTAMP_LTZ(3),
+           n BIGINT, uv BIGINT)
+         WITH ('connector' = 'file', 'format' = 'parquet', 'path' = '${warehouse}/${out}');
+         SELECT * FROM session_stats ORDER BY cms_id, s;",
+    )
+    .unwrap();
+    let mut shown = Vec::new();
+    for (mode, out) in [("batch", "sessions_batch"), ("stream", "sessions_stream")] {
+        let sets = [format!("out={out}"), "watermark_delay_s=30".to_string()];
+        run(job.to_str().unwrap(), mode, &wh, &sets);
+        let printed = run(show.to_str().unwrap(), "batch", &wh, &sets);
+        // Drop the summary line (timings differ).
+        let rows: Vec<String> = printed
+            .lines()
+            .filter(|l| !l.starts_with("read "))
+            .map(str::to_string)
+            .collect();
+        assert!(rows.len() > 1000, "{mode}: {} lines", rows.len());
+        shown.push(rows);
+    }
+    assert!(shown[0] == shown[1], "batch and stream sessions differ");
 }

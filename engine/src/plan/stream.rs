@@ -596,6 +596,9 @@ fn window_marker(e: &Expr) -> Option<std::result::Result<(Expr, WindowKind), Str
     };
     Some(match args.as_slice() {
         [ts, slide, size] => match (millis(slide), millis(size)) {
+            (Some(0), Some(gap)) if gap > 0 => {
+                Ok((ts.clone(), WindowKind::Session { gap_ms: gap }))
+            }
             (Some(slide), Some(size)) if slide > 0 && size > 0 => {
                 let kind = if slide == size {
                     WindowKind::Tumble { size_ms: size }

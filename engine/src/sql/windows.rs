@@ -171,8 +171,14 @@ fn rewrite_select(select: &mut Select, stream: bool) -> Result<(), String> {
             let start = format!("{STREAM_WINDOW_FUNCTION}({ts}, {slide_ms}, {size_ms})");
             (start.clone(), start.clone(), format!("{start} + {size}"))
         }
-        (Kind::Session, [_, _]) if stream => {
-            return Err("SESSION windows run in batch mode only so far; in stream mode use TUMBLE or HOP, or run this job with --mode batch".into());
+        (Kind::Session, [ts, gap]) if stream => {
+            // Slide 0 marks a session; its start and end are the first and last event (+ gap).
+            let gap_ms = interval_millis(&gap.to_string())?;
+            (
+                format!("{STREAM_WINDOW_FUNCTION}({ts}, 0, {gap_ms})"),
+                format!("MIN({ts})"),
+                format!("MAX({ts}) + {gap}"),
+            )
         }
         (Kind::Tumble, [ts, size]) => {
             interval_millis(&size.to_string())?;

@@ -162,6 +162,8 @@ pub struct WindowAggregate {
     /// Per aggregate call: the row format of its argument, for COUNT(DISTINCT).
     distinct_rows: Vec<Option<RowConverter>>,
     windows: BTreeMap<i64, WindowState>,
+    /// SESSION windows: input rows of sessions not closed yet.
+    pending: Vec<RecordBatch>,
     watermark: i64,
 }
 
@@ -193,6 +195,7 @@ impl WindowAggregate {
             converter: RowConverter::new(fields)?,
             spec,
             windows: BTreeMap::new(),
+            pending: Vec::new(),
             watermark: i64::MIN,
         })
     }
@@ -223,6 +226,24 @@ impl WindowAggregate {
         match &self.spec.time {
             None => {
                 by_window.insert(GLOBAL_WINDOW, (0..n as u32).collect());
+            }
+            Some(time) if matches!(self.spec.kind, WindowKind::Session { .. }) => {
+                let WindowKind::Session { gap_ms } = self.spec.kind else {
+                    unreachable!("matched above")
+                };
+                let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
+                // A row whose own session would already be closed is late.
+                let keep: BooleanArray = times
+                    .iter()
+                    .map(|t| Some(t.is_some_and(|t| t.saturating_add(gap_ms) > self.watermark)))
+                    .collect();
+                self.pending.push(filter_record_batch(batch, &keep)?);
+                let late_rows: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
+                if late_rows.true_count() == 0 {
+                    return Ok(None);
+                }
+                let rows = filter_record_batch(batch, &late_rows)?;
+                return Ok(Some(Late { rows }));
             }
             Some(time) => {
                 let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
@@ -340,6 +361,9 @@ impl WindowAggregate {
             return Ok(vec![]);
         }
         self.watermark = watermark;
+        if let WindowKind::Session { gap_ms } = self.spec.kind {
+            return Ok(self.close_sessions(gap_ms)?.into_iter().collect());
+        }
         if self.spec.kind == WindowKind::Global && watermark == i64::MAX && self.windows.is_empty()
         {
             // A global aggregate without keys has one row even over no input, as in SQL.
@@ -368,6 +392,123 @@ impl WindowAggregate {
             }
         }
         Ok(out)
+    }
+
+    /// Splits the pending rows into sessions per key (a row `gap` or more after the previous
+    /// one of its key starts a new session, as the batch plan numbers them) and aggregates
+    /// every session whose end (last event + gap) the watermark has reached; the rest stay
+    /// pending, regrouped at the next watermark.
+    fn close_sessions(&mut self, gap_ms: i64) -> Result<Option<RecordBatch>> {
+        if self.pending.iter().all(|b| b.num_rows() == 0) {
+            self.pending.clear();
+            return Ok(None);
+        }
+        let all = datafusion::arrow::compute::concat_batches(
+            &self.spec.input_schema,
+            &std::mem::take(&mut self.pending),
+        )?;
+        let n = all.num_rows();
+        let time = self.spec.time.as_ref().ok_or_else(|| {
+            DataFusionError::Internal("a session window without event time".into())
+        })?;
+        let times = event_millis(&time.evaluate(&all)?.into_array(n)?)?;
+        let keys = self.evaluate_all(&self.spec.keys, &all)?;
+        let key_rows = self.converter.convert_columns(&keys)?;
+        let key_of = |i: usize| -> &[u8] {
+            if self.spec.keys.is_empty() {
+                &[]
+            } else {
+                key_rows.row(i).data()
+            }
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| key_of(a).cmp(key_of(b)).then(times[a].cmp(&times[b])));
+        let mut state = self.empty_groups()?;
+        let (mut closed, mut open) = (Vec::new(), Vec::new());
+        let (mut starts, mut groups) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        while at < n {
+            // One session: rows of one key, each less than `gap` after the one before.
+            let mut end = at + 1;
+            while end < n
+                && key_of(order[end]) == key_of(order[at])
+                && times[order[end]].unwrap_or(i64::MIN)
+                    < times[order[end - 1]]
+                        .unwrap_or(i64::MIN)
+                        .saturating_add(gap_ms)
+            {
+                end += 1;
+            }
+            let last = times[order[end - 1]].unwrap_or(i64::MIN);
+            if self.watermark == i64::MAX || last.saturating_add(gap_ms) <= self.watermark {
+                let group = starts.len();
+                starts.push(times[order[at]].unwrap_or(i64::MIN));
+                if !self.spec.keys.is_empty() {
+                    state.keys.push(key_rows.row(order[at]));
+                }
+                state.index.insert(group.to_le_bytes().to_vec(), group);
+                for &row in &order[at..end] {
+                    closed.push(row as u32);
+                    groups.push(group);
+                }
+            } else {
+                open.extend(order[at..end].iter().map(|&r| r as u32));
+            }
+            at = end;
+        }
+        if !open.is_empty() {
+            open.sort_unstable();
+            let keep = UInt32Array::from(open);
+            self.pending
+                .push(datafusion::arrow::compute::take_record_batch(&all, &keep)?);
+        }
+        if starts.is_empty() {
+            return Ok(None);
+        }
+        let closed = UInt32Array::from(closed);
+        let total = starts.len();
+        for ((acc, call), rows) in state
+            .accumulators
+            .iter_mut()
+            .zip(&self.spec.aggregates)
+            .zip(&self.distinct_rows)
+        {
+            let values = self
+                .evaluate_all(&call.function.expressions(), &all)?
+                .iter()
+                .map(|a| Ok(take(a.as_ref(), &closed, None)?))
+                .collect::<Result<Vec<_>>>()?;
+            let filter = match &call.filter {
+                Some(f) => Some(take(
+                    f.evaluate(&all)?.into_array(n)?.as_ref(),
+                    &closed,
+                    None,
+                )?),
+                None => None,
+            };
+            acc.update(
+                &values,
+                &groups,
+                filter.as_ref().map(|f| f.as_boolean()),
+                total,
+                rows.as_ref(),
+            )?;
+        }
+        self.emit_groups(starts, state).map(Some)
+    }
+
+    /// A window state with no groups yet.
+    fn empty_groups(&self) -> Result<WindowState> {
+        Ok(WindowState {
+            index: HashMap::default(),
+            keys: self.converter.empty_rows(64, 1024),
+            accumulators: self
+                .spec
+                .aggregates
+                .iter()
+                .map(AggregateCall::accumulator)
+                .collect::<Result<_>>()?,
+        })
     }
 
     fn empty_state(&self) -> Result<WindowState> {
@@ -403,8 +544,14 @@ impl WindowAggregate {
         Ok(state)
     }
 
-    fn emit(&self, start: i64, mut state: WindowState) -> Result<RecordBatch> {
+    fn emit(&self, start: i64, state: WindowState) -> Result<RecordBatch> {
         let groups = state.index.len();
+        self.emit_groups(vec![start; groups], state)
+    }
+
+    /// Emits a window state whose group `g` starts at `starts[g]`.
+    fn emit_groups(&self, starts: Vec<i64>, mut state: WindowState) -> Result<RecordBatch> {
+        let groups = starts.len();
         let schema = &self.spec.output_schema;
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
         if !self.spec.keys.is_empty() {
@@ -412,7 +559,7 @@ impl WindowAggregate {
         }
         if self.spec.time.is_some() {
             let at = self.spec.window_position;
-            let starts = TimestampMillisecondArray::from(vec![start; groups]);
+            let starts = TimestampMillisecondArray::from(starts);
             columns.insert(at, cast(&starts, schema.field(at).data_type())?);
         }
         for acc in state.accumulators.iter_mut() {

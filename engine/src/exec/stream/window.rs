@@ -8,6 +8,9 @@ pub enum WindowKind {
     Tumble { size_ms: i64 },
     /// `HOP(ts, slide, size)`: `size / slide` windows per event.
     Hop { slide_ms: i64, size_ms: i64 },
+    /// `SESSION(ts, gap)`: a key's events less than `gap` apart form one window; it closes
+    /// when the watermark is past its last event plus the gap.
+    Session { gap_ms: i64 },
     /// A GROUP BY without a window over bounded inputs: one window holding every row,
     /// closed when every input has ended.
     Global,
@@ -21,7 +24,7 @@ impl WindowKind {
     pub fn size_ms(&self) -> Option<i64> {
         match self {
             WindowKind::Tumble { size_ms } | WindowKind::Hop { size_ms, .. } => Some(*size_ms),
-            WindowKind::Global => None,
+            WindowKind::Global | WindowKind::Session { .. } => None,
         }
     }
 
@@ -45,7 +48,8 @@ impl WindowKind {
                     start -= slide_ms;
                 }
             }
-            WindowKind::Global => f(GLOBAL_WINDOW),
+            // Sessions are not aligned windows: the operator groups their rows itself.
+            WindowKind::Global | WindowKind::Session { .. } => f(GLOBAL_WINDOW),
         }
     }
 
@@ -60,6 +64,7 @@ impl WindowKind {
                     duration(size_ms)
                 )
             }
+            WindowKind::Session { gap_ms } => format!("SESSION(gap {})", duration(gap_ms)),
             WindowKind::Global => "GLOBAL (closes at end of input)".into(),
         }
     }
