@@ -8,17 +8,7 @@ use common::{query_csv, sluice_ok};
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.log");
-    sluice_ok(&[
-        "produce",
-        "--to",
-        "file",
-        "--path",
-        raw.to_str().unwrap(),
-        "--lines",
-        "20000",
-        "--seed",
-        "7",
-    ]);
+    common::produce(&raw, 20000, 7, 0);
     let wh = format!("warehouse={}", dir.path().join("wh").display());
     let raw_set = format!("raw_path={}", raw.display());
     sluice_ok(&[

@@ -91,19 +91,7 @@ fn every_job_gives_the_same_rows_in_both_modes_on_the_real_sample() {
 fn every_job_gives_the_same_rows_in_both_modes_with_30_s_of_disorder() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.log");
-    sluice_ok(&[
-        "produce",
-        "--to",
-        "file",
-        "--path",
-        raw.to_str().unwrap(),
-        "--lines",
-        "20000",
-        "--seed",
-        "11",
-        "--disorder-ms",
-        "30000",
-    ]);
+    common::produce(&raw, 20000, 11, 30000);
     assert_batch_equals_stream(dir.path(), &raw, &["watermark_delay_s=30".to_string()]);
 }
 
@@ -111,19 +99,7 @@ fn every_job_gives_the_same_rows_in_both_modes_with_30_s_of_disorder() {
 fn rows_behind_the_watermark_are_counted_as_late() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.log");
-    sluice_ok(&[
-        "produce",
-        "--to",
-        "file",
-        "--path",
-        raw.to_str().unwrap(),
-        "--lines",
-        "5000",
-        "--seed",
-        "5",
-        "--disorder-ms",
-        "30000",
-    ]);
+    common::produce(&raw, 5000, 5, 30000);
     let wh = dir.path().join("wh");
     let raw_set = format!("raw_path={}", raw.display());
     run("jobs/clean.sql", "stream", &wh, &[raw_set]);
@@ -225,19 +201,7 @@ fn unsupported_stream_queries_are_refused_with_a_hint() {
 fn session_windows_give_the_same_rows_in_both_modes() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.log");
-    sluice_ok(&[
-        "produce",
-        "--to",
-        "file",
-        "--path",
-        raw.to_str().unwrap(),
-        "--lines",
-        "20000",
-        "--seed",
-        "9",
-        "--disorder-ms",
-        "20000",
-    ]);
+    common::produce(&raw, 20000, 9, 20000);
     let wh = dir.path().join("wh");
     run(
         "jobs/clean.sql",

@@ -540,28 +540,41 @@ impl Cut {
 /// Below the aggregates (and in a statement without one) the plan runs once per input batch,
 /// which is exact for row-by-row work only.
 fn check_row_wise(plan: &LogicalPlan) -> std::result::Result<(), PlanFailure> {
+    first_failure(plan, |node| match node {
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some((
+            "ORDER BY or LIMIT over a stream's rows never completes".to_string(),
+            Some(GLOBAL_ORDER_HINT),
+        )),
+        LogicalPlan::Distinct(_) => Some((
+            "DISTINCT over a stream's rows never completes".to_string(),
+            Some(
+                "group by a window instead: GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), ...",
+            ),
+        )),
+        LogicalPlan::Window(_) => Some((
+            "a window function over a stream's rows needs a window aggregate below it".to_string(),
+            Some(GLOBAL_ORDER_HINT),
+        )),
+        LogicalPlan::Join(_) => Some((
+            "joins run in batch mode only so far".to_string(),
+            Some("run the job with --mode batch"),
+        )),
+        _ => None,
+    })
+}
+
+/// The first failure `check` finds walking `plan` top-down; aggregates (checked on their
+/// own) are not entered.
+fn first_failure(
+    plan: &LogicalPlan,
+    check: impl Fn(&LogicalPlan) -> Option<PlanFailure>,
+) -> std::result::Result<(), PlanFailure> {
     let mut failure = None;
     let _ = plan.apply(|node| {
-        failure = match node {
-            LogicalPlan::Aggregate(_) => return Ok(TreeNodeRecursion::Jump),
-            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some((
-                "ORDER BY or LIMIT over a stream's rows never completes".to_string(),
-                Some(GLOBAL_ORDER_HINT),
-            )),
-            LogicalPlan::Distinct(_) => Some((
-                "DISTINCT over a stream's rows never completes".to_string(),
-                Some("group by a window instead: GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), ..."),
-            )),
-            LogicalPlan::Window(_) => Some((
-                "a window function over a stream's rows needs a window aggregate below it".to_string(),
-                Some(GLOBAL_ORDER_HINT),
-            )),
-            LogicalPlan::Join(_) => Some((
-                "joins run in batch mode only so far".to_string(),
-                Some("run the job with --mode batch"),
-            )),
-            _ => None,
-        };
+        if matches!(node, LogicalPlan::Aggregate(_)) {
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        failure = check(node);
         Ok(if failure.is_some() {
             TreeNodeRecursion::Stop
         } else {
@@ -625,45 +638,29 @@ fn check_upper(plan: &LogicalPlan, cut: &Cut) -> std::result::Result<(), PlanFai
         .filter(|s| s.kind != WindowKind::Global)
         .map(|s| (s.table.as_str(), format!("c{}", s.window_position)))
         .collect();
-    let mut failure = None;
-    let _ = plan.apply(|node| {
-        match node {
-            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
-                failure = Some((
-                    "a global ORDER BY or LIMIT never completes on a stream".to_string(),
+    first_failure(plan, |node| match node {
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some((
+            "a global ORDER BY or LIMIT never completes on a stream".to_string(),
+            Some(GLOBAL_ORDER_HINT),
+        )),
+        LogicalPlan::Window(w) => {
+            let partitioned = w.window_expr.iter().all(|e| match e {
+                Expr::WindowFunction(f) => f
+                    .params
+                    .partition_by
+                    .iter()
+                    .any(|p| traces_to_window(&w.input, p, &windowed)),
+                _ => false,
+            });
+            (!partitioned).then(|| {
+                (
+                    "in stream mode a window function must be partitioned by the window (window_start or window_end)".to_string(),
                     Some(GLOBAL_ORDER_HINT),
-                ));
-            }
-            LogicalPlan::Window(w) => {
-                for e in &w.window_expr {
-                    let partitioned = match e {
-                        Expr::WindowFunction(f) => f
-                            .params
-                            .partition_by
-                            .iter()
-                            .any(|p| traces_to_window(&w.input, p, &windowed)),
-                        _ => false,
-                    };
-                    if !partitioned {
-                        failure = Some((
-                            "in stream mode a window function must be partitioned by the window (window_start or window_end)".to_string(),
-                            Some(GLOBAL_ORDER_HINT),
-                        ));
-                    }
-                }
-            }
-            _ => {}
+                )
+            })
         }
-        Ok(if failure.is_some() {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
-        })
-    });
-    match failure {
-        Some(f) => Err(f),
-        None => Ok(()),
-    }
+        _ => None,
+    })
 }
 
 /// Whether `expr`, over the output of `plan`, is computed from a window's start: the

@@ -118,3 +118,21 @@ pub fn spawn(args: &[&str], stdout: std::process::Stdio) -> std::process::Child 
         .spawn()
         .expect("start sluice")
 }
+
+/// Writes `lines` generated log lines to `path` (`sluice produce`), arriving up to
+/// `disorder_ms` out of order.
+pub fn produce(path: &Path, lines: u64, seed: u64, disorder_ms: u64) {
+    sluice_ok(&[
+        "produce",
+        "--to",
+        "file",
+        "--path",
+        path.to_str().expect("utf-8 path"),
+        "--lines",
+        &lines.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--disorder-ms",
+        &disorder_ms.to_string(),
+    ]);
+}

@@ -2,8 +2,8 @@
 //! watermark passes the window's end and then freed.
 //!
 //! The aggregates themselves are DataFusion's (`GroupsAccumulator`s, or its adapter over
-//! plain `Accumulator`s such as COUNT(DISTINCT)): one accumulator set per open window, with
-//! the window's keys numbered as groups. The state is plain data — key rows and accumulator
+//! plain `Accumulator`s), except COUNT(DISTINCT) (see `DistinctCount`): one accumulator set
+//! per open window, with the window's keys numbered as groups. The state is plain data — key rows and accumulator
 //! state arrays — so it can be snapshotted and restored.
 
 use std::collections::BTreeMap;
@@ -204,14 +204,6 @@ impl WindowAggregate {
         &self.spec
     }
 
-    pub fn watermark(&self) -> i64 {
-        self.watermark
-    }
-
-    pub fn open_windows(&self) -> usize {
-        self.windows.len()
-    }
-
     /// Adds a batch of input rows to their windows. Rows whose windows have all closed
     /// (and rows without an event time) are returned as late; they change no result.
     pub fn process(&mut self, batch: &RecordBatch) -> Result<Option<Late>> {
@@ -223,14 +215,11 @@ impl WindowAggregate {
         let mut by_window: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
         let mut late = vec![false; n];
         let mut any_late = false;
-        match &self.spec.time {
-            None => {
+        match (&self.spec.time, self.spec.kind) {
+            (None, _) => {
                 by_window.insert(GLOBAL_WINDOW, (0..n as u32).collect());
             }
-            Some(time) if matches!(self.spec.kind, WindowKind::Session { .. }) => {
-                let WindowKind::Session { gap_ms } = self.spec.kind else {
-                    unreachable!("matched above")
-                };
+            (Some(time), WindowKind::Session { gap_ms }) => {
                 let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
                 // A row whose own session would already be closed is late.
                 let keep: BooleanArray = times
@@ -245,9 +234,8 @@ impl WindowAggregate {
                 let rows = filter_record_batch(batch, &late_rows)?;
                 return Ok(Some(Late { rows }));
             }
-            Some(time) => {
+            (Some(time), kind) => {
                 let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
-                let kind = self.spec.kind;
                 let watermark = self.watermark;
                 for (row, ts) in times.iter().enumerate() {
                     let mut placed = false;
@@ -270,36 +258,16 @@ impl WindowAggregate {
             return Ok(None);
         }
 
-        // Without keys (e.g. `GROUP BY HOP(..)` alone) every row of a window is group 0.
-        let key_rows = if self.spec.keys.is_empty() {
-            None
-        } else {
-            let keys = self.evaluate_all(&self.spec.keys, batch)?;
-            Some(self.converter.convert_columns(&keys)?)
-        };
-        let mut arguments = Vec::with_capacity(self.spec.aggregates.len());
-        let mut filters = Vec::with_capacity(self.spec.aggregates.len());
-        for call in &self.spec.aggregates {
-            arguments.push(self.evaluate_all(&call.function.expressions(), batch)?);
-            filters.push(match &call.filter {
-                Some(f) => Some(f.evaluate(batch)?.into_array(n)?),
-                None => None,
-            });
-        }
+        let key_rows = self.key_rows(batch)?;
+        let inputs = self.call_inputs(batch)?;
 
         for (start, rows) in by_window {
-            let state = match self.windows.entry(start) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(WindowState {
-                    index: HashMap::default(),
-                    keys: self.converter.empty_rows(64, 1024),
-                    accumulators: self
-                        .spec
-                        .aggregates
-                        .iter()
-                        .map(AggregateCall::accumulator)
-                        .collect::<Result<_>>()?,
-                }),
+            if !self.windows.contains_key(&start) {
+                let state = self.empty_groups()?;
+                self.windows.insert(start, state);
+            }
+            let Some(state) = self.windows.get_mut(&start) else {
+                continue;
             };
             let groups: Vec<usize> = match &key_rows {
                 None => {
@@ -322,29 +290,15 @@ impl WindowAggregate {
             };
             let total_groups = state.index.len();
             // Most batches of an ordered stream fall in one window: no need to copy rows.
-            let all = rows.len() == n;
-            let indices = (!all).then(|| UInt32Array::from(rows));
-            let pick = |a: &ArrayRef| -> Result<ArrayRef> {
-                match &indices {
-                    None => Ok(Arc::clone(a)),
-                    Some(i) => Ok(take(a.as_ref(), i, None)?),
-                }
-            };
-            let calls = state.accumulators.iter_mut().zip(&arguments).zip(&filters);
-            for (((acc, args), filter), rows) in calls.zip(&self.distinct_rows) {
-                let values = args.iter().map(pick).collect::<Result<Vec<_>>>()?;
-                let filter = match filter {
-                    Some(f) => Some(pick(f)?),
-                    None => None,
-                };
-                acc.update(
-                    &values,
-                    &groups,
-                    filter.as_ref().map(|f| f.as_boolean()),
-                    total_groups,
-                    rows.as_ref(),
-                )?;
-            }
+            let picked = (rows.len() != n).then(|| UInt32Array::from(rows));
+            update_accumulators(
+                &mut state.accumulators,
+                &inputs,
+                &self.distinct_rows,
+                picked.as_ref(),
+                &groups,
+                total_groups,
+            )?;
         }
 
         if !any_late {
@@ -378,20 +332,13 @@ impl WindowAggregate {
             None if watermark == i64::MAX => i64::MAX,
             None => return Ok(vec![]),
         };
+        // (The global window starts at i64::MIN, so `split_off(MAX)` leaves it with `closed`.)
         let open = self.windows.split_off(&closed_before);
         let closed = std::mem::replace(&mut self.windows, open);
-        // The global window starts at i64::MIN: split_off(MAX) keeps it unless MAX itself.
-        let mut out = Vec::with_capacity(closed.len());
-        for (start, state) in closed {
-            out.push(self.emit(start, state)?);
-        }
-        if self.spec.kind == WindowKind::Global && watermark == i64::MAX {
-            let rest = std::mem::take(&mut self.windows);
-            for (start, state) in rest {
-                out.push(self.emit(start, state)?);
-            }
-        }
-        Ok(out)
+        closed
+            .into_iter()
+            .map(|(start, state)| self.emit(start, state))
+            .collect()
     }
 
     /// Splits the pending rows into sessions per key (a row `gap` or more after the previous
@@ -412,15 +359,8 @@ impl WindowAggregate {
             DataFusionError::Internal("a session window without event time".into())
         })?;
         let times = event_millis(&time.evaluate(&all)?.into_array(n)?)?;
-        let keys = self.evaluate_all(&self.spec.keys, &all)?;
-        let key_rows = self.converter.convert_columns(&keys)?;
-        let key_of = |i: usize| -> &[u8] {
-            if self.spec.keys.is_empty() {
-                &[]
-            } else {
-                key_rows.row(i).data()
-            }
-        };
+        let key_rows = self.key_rows(&all)?;
+        let key_of = |i: usize| -> &[u8] { key_rows.as_ref().map_or(&[], |k| k.row(i).data()) };
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| key_of(a).cmp(key_of(b)).then(times[a].cmp(&times[b])));
         let mut state = self.empty_groups()?;
@@ -443,10 +383,9 @@ impl WindowAggregate {
             if self.watermark == i64::MAX || last.saturating_add(gap_ms) <= self.watermark {
                 let group = starts.len();
                 starts.push(times[order[at]].unwrap_or(i64::MIN));
-                if !self.spec.keys.is_empty() {
-                    state.keys.push(key_rows.row(order[at]));
+                if let Some(k) = &key_rows {
+                    state.keys.push(k.row(order[at]));
                 }
-                state.index.insert(group.to_le_bytes().to_vec(), group);
                 for &row in &order[at..end] {
                     closed.push(row as u32);
                     groups.push(group);
@@ -465,35 +404,14 @@ impl WindowAggregate {
         if starts.is_empty() {
             return Ok(None);
         }
-        let closed = UInt32Array::from(closed);
-        let total = starts.len();
-        for ((acc, call), rows) in state
-            .accumulators
-            .iter_mut()
-            .zip(&self.spec.aggregates)
-            .zip(&self.distinct_rows)
-        {
-            let values = self
-                .evaluate_all(&call.function.expressions(), &all)?
-                .iter()
-                .map(|a| Ok(take(a.as_ref(), &closed, None)?))
-                .collect::<Result<Vec<_>>>()?;
-            let filter = match &call.filter {
-                Some(f) => Some(take(
-                    f.evaluate(&all)?.into_array(n)?.as_ref(),
-                    &closed,
-                    None,
-                )?),
-                None => None,
-            };
-            acc.update(
-                &values,
-                &groups,
-                filter.as_ref().map(|f| f.as_boolean()),
-                total,
-                rows.as_ref(),
-            )?;
-        }
+        update_accumulators(
+            &mut state.accumulators,
+            &self.call_inputs(&all)?,
+            &self.distinct_rows,
+            Some(&UInt32Array::from(closed)),
+            &groups,
+            starts.len(),
+        )?;
         self.emit_groups(starts, state).map(Some)
     }
 
@@ -511,17 +429,9 @@ impl WindowAggregate {
         })
     }
 
+    /// The state of a keyless aggregate over no rows: one group, as SQL gives.
     fn empty_state(&self) -> Result<WindowState> {
-        let mut state = WindowState {
-            index: HashMap::default(),
-            keys: self.converter.empty_rows(1, 0),
-            accumulators: self
-                .spec
-                .aggregates
-                .iter()
-                .map(AggregateCall::accumulator)
-                .collect::<Result<_>>()?,
-        };
+        let mut state = self.empty_groups()?;
         for ((acc, call), rows) in state
             .accumulators
             .iter_mut()
@@ -580,16 +490,79 @@ impl WindowAggregate {
         RecordBatch::try_new(Arc::clone(schema), columns).map_err(DataFusionError::from)
     }
 
-    fn evaluate_all(
-        &self,
-        exprs: &[Arc<dyn PhysicalExpr>],
-        batch: &RecordBatch,
-    ) -> Result<Vec<ArrayRef>> {
-        exprs
+    /// The GROUP BY keys of `batch` in row format; `None` without keys (e.g. `GROUP BY
+    /// HOP(..)` alone), where every row of a window is group 0.
+    fn key_rows(&self, batch: &RecordBatch) -> Result<Option<Rows>> {
+        if self.spec.keys.is_empty() {
+            return Ok(None);
+        }
+        let keys = evaluate_all(&self.spec.keys, batch)?;
+        Ok(Some(self.converter.convert_columns(&keys)?))
+    }
+
+    /// Each aggregate call's arguments and FILTER over `batch`.
+    fn call_inputs(&self, batch: &RecordBatch) -> Result<Vec<CallInput>> {
+        self.spec
+            .aggregates
             .iter()
-            .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
+            .map(|call| {
+                Ok(CallInput {
+                    arguments: evaluate_all(&call.function.expressions(), batch)?,
+                    filter: match &call.filter {
+                        Some(f) => Some(f.evaluate(batch)?.into_array(batch.num_rows())?),
+                        None => None,
+                    },
+                })
+            })
             .collect()
     }
+}
+
+/// An aggregate call's inputs over a batch.
+struct CallInput {
+    arguments: Vec<ArrayRef>,
+    filter: Option<ArrayRef>,
+}
+
+/// Feeds the rows `picked` of the inputs (all rows when `None`) to a window's accumulators,
+/// row `i` of the picked rows into group `groups[i]`.
+fn update_accumulators(
+    accumulators: &mut [WindowAccumulator],
+    inputs: &[CallInput],
+    distinct_rows: &[Option<RowConverter>],
+    picked: Option<&UInt32Array>,
+    groups: &[usize],
+    total_groups: usize,
+) -> Result<()> {
+    let pick = |a: &ArrayRef| -> Result<ArrayRef> {
+        match picked {
+            None => Ok(Arc::clone(a)),
+            Some(i) => Ok(take(a.as_ref(), i, None)?),
+        }
+    };
+    for ((acc, input), rows) in accumulators.iter_mut().zip(inputs).zip(distinct_rows) {
+        let values = input
+            .arguments
+            .iter()
+            .map(pick)
+            .collect::<Result<Vec<_>>>()?;
+        let filter = input.filter.as_ref().map(pick).transpose()?;
+        acc.update(
+            &values,
+            groups,
+            filter.as_ref().map(|f| f.as_boolean()),
+            total_groups,
+            rows.as_ref(),
+        )?;
+    }
+    Ok(())
+}
+
+fn evaluate_all(exprs: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+    exprs
+        .iter()
+        .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
+        .collect()
 }
 
 /// Event times as epoch milliseconds (any timestamp unit or time zone; nulls stay null).

@@ -31,9 +31,10 @@ use crate::plan::stream::{Pipeline, StatementBody, StreamJob, StreamStatement};
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 enum Done {
-    Source,
-    Statement,
-    Sink(usize, Vec<RecordBatch>),
+    /// A source, statement or sink finished.
+    Ran,
+    /// The rows of bare SELECT `n`.
+    Printed(usize, Vec<RecordBatch>),
 }
 
 type TaskResult = std::result::Result<Done, (String, DataFusionError)>;
@@ -59,28 +60,14 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
         Some(table) => {
             let what = format!("{file}: late rows into '{table}'");
             let provider = sink_table(session, &table, &what).await?;
-            LateOutput::check(&provider.schema(), &table)
+            let schema = provider.schema();
+            LateOutput::check(&schema, &table)
                 .map_err(|m| SluiceError::Run(format!("{what}: {m}")))?;
             let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-            let sink = provider
-                .insert_into(
-                    &state,
-                    channel_exec(provider.schema(), rx)?,
-                    InsertOp::Append,
-                )
-                .await
-                .map_err(|e| SluiceError::Run(format!("{what}: {e}")))?;
-            let ctx = Arc::clone(&ctx);
-            tasks.spawn(async move {
-                collect(sink, ctx)
-                    .await
-                    .map(|_| Done::Source)
-                    .map_err(|e| (what, e))
-            });
-            Some(LateOutput {
-                schema: provider.schema(),
-                tx,
-            })
+            let sink =
+                insert_from_channel(&state, provider, Arc::clone(&schema), rx, &what).await?;
+            spawn_plan(&mut tasks, sink, &ctx, what, None);
+            Some(LateOutput { schema, tx })
         }
         None => None,
     };
@@ -93,32 +80,16 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
         }
         drop(events_tx);
         let (rows_tx, rows_rx) = mpsc::channel::<RecordBatch>(CHANNEL_CAPACITY);
-        let input = channel_exec(Arc::clone(&stmt.schema), rows_rx)?;
+        let schema = Arc::clone(&stmt.schema);
         match &stmt.output {
             Output::Table(table) => {
                 let provider = sink_table(session, table, &what).await?;
-                let sink = provider
-                    .insert_into(&state, input, InsertOp::Append)
-                    .await
-                    .map_err(|e| SluiceError::Run(format!("{what}: {e}")))?;
-                let ctx = Arc::clone(&ctx);
-                let what = what.clone();
-                tasks.spawn(async move {
-                    collect(sink, ctx)
-                        .await
-                        .map(|_| Done::Sink(i, vec![]))
-                        .map_err(|e| (what, e))
-                });
+                let sink = insert_from_channel(&state, provider, schema, rows_rx, &what).await?;
+                spawn_plan(&mut tasks, sink, &ctx, what.clone(), None);
             }
             Output::Print => {
-                let ctx = Arc::clone(&ctx);
-                let what = what.clone();
-                tasks.spawn(async move {
-                    collect(input, ctx)
-                        .await
-                        .map(|b| Done::Sink(i, b))
-                        .map_err(|e| (what, e))
-                });
+                let rows = channel_exec(schema, rows_rx)?;
+                spawn_plan(&mut tasks, rows, &ctx, what.clone(), Some(i));
             }
         }
         let runner = StatementRunner::new(
@@ -132,7 +103,7 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
             runner
                 .run(events_rx, rows_tx, ctx)
                 .await
-                .map(|_| Done::Statement)
+                .map(|_| Done::Ran)
                 .map_err(|e| (what, e))
         });
     }
@@ -155,7 +126,7 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
             driver
                 .run(ctx)
                 .await
-                .map(|_| Done::Source)
+                .map(|_| Done::Ran)
                 .map_err(|e| (what, e))
         });
     }
@@ -164,8 +135,8 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
         let outcome =
             joined.map_err(|e| SluiceError::Run(format!("{file}: a job task failed: {e}")))?;
         match outcome {
-            Ok(Done::Sink(i, rows)) => printed[i] = rows,
-            Ok(_) => {}
+            Ok(Done::Printed(i, rows)) => printed[i] = rows,
+            Ok(Done::Ran) => {}
             Err((what, e)) => {
                 tasks.shutdown().await;
                 drop(progress);
@@ -187,6 +158,37 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
         printed,
         started,
     })
+}
+
+/// Runs `plan` to its end as a job task; with `print`, its rows are kept for statement `n`.
+fn spawn_plan(
+    tasks: &mut JoinSet<TaskResult>,
+    plan: Arc<dyn ExecutionPlan>,
+    ctx: &Arc<TaskContext>,
+    what: String,
+    print: Option<usize>,
+) {
+    let ctx = Arc::clone(ctx);
+    tasks.spawn(async move {
+        match collect(plan, ctx).await {
+            Ok(rows) => Ok(print.map_or(Done::Ran, |n| Done::Printed(n, rows))),
+            Err(e) => Err((what, e)),
+        }
+    });
+}
+
+/// The plan writing into `provider` whatever is sent on `rx`.
+async fn insert_from_channel(
+    state: &datafusion::execution::SessionState,
+    provider: Arc<dyn datafusion::catalog::TableProvider>,
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    rx: mpsc::Receiver<RecordBatch>,
+    what: &str,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    provider
+        .insert_into(state, channel_exec(schema, rx)?, InsertOp::Append)
+        .await
+        .map_err(|e| SluiceError::Run(format!("{what}: {e}")))
 }
 
 async fn sink_table(
