@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}"
 WAREHOUSE="${WAREHOUSE:-warehouse}"
 
+scripts/build-deps.sh
 scripts/fetch-ip2region.sh
 cargo build --release -p sluice
 sluice="$CARGO_TARGET_DIR/release/sluice"

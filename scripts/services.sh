@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `services.sh ensure`: makes sure the servers the tests talk to are up
-# (MariaDB on 127.0.0.1:3306, root without password). Installs it from Debian's packages
-# when it is missing, and starts it when it is stopped.
+# `services.sh ensure`: makes sure the servers the tests talk to are up (MariaDB on
+# 127.0.0.1:3306, root without password; Redis on 127.0.0.1:6379). Installs them from
+# Debian's packages when missing, and starts them when stopped. The Kafka broker the tests
+# use is scripts/kafka-dev.sh's.
 set -euo pipefail
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -31,7 +32,28 @@ ensure_mariadb() {
     return 1
 }
 
+ensure_redis() {
+    listening 6379 && return 0
+    if ! command -v redis-server >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        echo "services: installing Redis (apt-get install -y redis-server)" >&2
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >/dev/null
+    fi
+    if command -v redis-server >/dev/null 2>&1; then
+        echo "services: starting Redis" >&2
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+        for _ in $(seq 1 40); do
+            listening 6379 && return 0
+            sleep 0.25
+        done
+        echo "services: Redis did not come up on 127.0.0.1:6379" >&2
+        return 1
+    fi
+    echo "services: Redis is not installed: apt-get install -y redis-server (the tests need 127.0.0.1:6379)" >&2
+    return 1
+}
+
 case "${1:-ensure}" in
-    ensure) ensure_mariadb ;;
+    ensure) ensure_mariadb && ensure_redis ;;
     *) echo "usage: $0 ensure" >&2; exit 2 ;;
 esac

@@ -179,11 +179,11 @@ fn malformed_lines_are_rejected_with_a_reason_and_good_rows_are_unaffected() {
     for (i, line) in good.iter().enumerate() {
         mixed.extend_from_slice(line);
         mixed.push(b'\n');
-        if let Some(bad) = bad_lines.get(i / 40) {
-            if i % 40 == 0 {
-                mixed.extend_from_slice(bad);
-                mixed.push(b'\n');
-            }
+        if let Some(bad) = bad_lines.get(i / 40)
+            && i.is_multiple_of(40)
+        {
+            mixed.extend_from_slice(bad);
+            mixed.push(b'\n');
         }
     }
     let mixed_path = dir.path().join("mixed.log");

@@ -34,6 +34,7 @@ fn table(options: &[(&str, &str)]) -> (TableDef, BTreeMap<String, String>) {
         watermark: None,
         error_output: false,
         options: opts.clone(),
+        also_write: Vec::new(),
         origin: TableOrigin::Yaml("test".into()),
     };
     (def, opts)

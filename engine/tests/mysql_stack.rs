@@ -3,65 +3,7 @@
 
 mod common;
 
-use common::{query_csv, sluice_ok, testdata};
-use mysql_async::prelude::Queryable;
-
-const SERVER: &str = "mysql://root@127.0.0.1:3306";
-
-/// A database of its own for this test, dropped at the end whatever happens.
-struct TestDb {
-    name: String,
-}
-
-impl TestDb {
-    fn new(tag: &str) -> TestDb {
-        TestDb {
-            name: format!("sluice_test_{tag}_{}", std::process::id()),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("{SERVER}/{}", self.name)
-    }
-
-    fn query(&self, sql: &str) -> Vec<mysql_async::Row> {
-        let url = self.url();
-        let sql = sql.to_string();
-        runtime().block_on(async move {
-            let pool = mysql_async::Pool::new(url.as_str());
-            let mut conn = pool
-                .get_conn()
-                .await
-                .expect("connect to MariaDB at 127.0.0.1:3306");
-            let rows = conn.query(sql).await.expect("query");
-            drop(conn);
-            pool.disconnect().await.ok();
-            rows
-        })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        runtime().block_on(async move {
-            let pool = mysql_async::Pool::new(SERVER);
-            if let Ok(mut conn) = pool.get_conn().await {
-                let _ = conn
-                    .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
-                    .await;
-            }
-            pool.disconnect().await.ok();
-        });
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::{TestDb, query_csv, sluice_ok, testdata};
 
 #[test]
 fn daily_topn_lands_in_mysql_and_reruns_upsert() {

@@ -84,14 +84,15 @@ impl Catalog {
         }
         let overlay = yaml::read_profile_file(&profile_file)?;
         vars.set_profile_defaults(overlay.variables);
-        for (name, options) in overlay.table_options {
+        for (name, targets) in overlay.table_options {
             let def = tables.get_mut(&name).ok_or_else(|| {
                 SluiceError::Catalog(format!(
                     "{}: profile overrides table '{name}', which no catalog file declares",
                     profile_file.display()
                 ))
             })?;
-            def.options = options;
+            def.options = targets.options;
+            def.also_write = targets.also_write;
             def.origin = TableOrigin::Yaml(profile_file.display().to_string());
         }
         for def in tables.values() {

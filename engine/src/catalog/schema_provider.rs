@@ -69,15 +69,13 @@ impl SchemaProvider for SluiceSchemaProvider {
         if let Some(t) = lock(&self.built).get(name) {
             return Ok(Some(Arc::clone(t)));
         }
-        let (def, options) = {
+        let provider = {
             let catalog = self.catalog();
             let Some(def) = catalog.table(name) else {
                 return Ok(None);
             };
-            let options = def.resolved_options(&catalog.vars)?;
-            (def.clone(), options)
+            connectors::build_catalog_table(def, &catalog.vars, &self.env)?
         };
-        let provider = connectors::build_table(&def, options, &self.env)?;
         lock(&self.built).insert(name.to_string(), Arc::clone(&provider));
         Ok(Some(provider))
     }

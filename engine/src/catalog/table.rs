@@ -50,6 +50,9 @@ pub struct TableDef {
     pub error_output: bool,
     /// Connector options exactly as declared (`${..}` not yet expanded), including `connector`.
     pub options: BTreeMap<String, String>,
+    /// More places every row written to the table also goes (e.g. Redis and MySQL for one
+    /// board table); each a connector-option map like `options`. Reads use `options`.
+    pub also_write: Vec<BTreeMap<String, String>>,
     pub origin: TableOrigin,
 }
 
@@ -76,7 +79,34 @@ impl TableDef {
 
     /// Connector options with variables expanded.
     pub fn resolved_options(&self, vars: &Vars) -> Result<BTreeMap<String, String>> {
-        self.options
+        self.resolve(&self.options, vars)
+    }
+
+    /// The table as each of its `also_write` targets, with their options expanded.
+    pub fn also_write_targets(
+        &self,
+        vars: &Vars,
+    ) -> Result<Vec<(TableDef, BTreeMap<String, String>)>> {
+        self.also_write
+            .iter()
+            .map(|options| {
+                let def = TableDef {
+                    options: options.clone(),
+                    also_write: Vec::new(),
+                    ..self.clone()
+                };
+                let resolved = self.resolve(options, vars)?;
+                Ok((def, resolved))
+            })
+            .collect()
+    }
+
+    fn resolve(
+        &self,
+        options: &BTreeMap<String, String>,
+        vars: &Vars,
+    ) -> Result<BTreeMap<String, String>> {
+        options
             .iter()
             .map(|(k, v)| {
                 let value = vars.expand(v).map_err(|e| {
@@ -121,6 +151,13 @@ impl TableDef {
         }
         if self.connector().is_empty() {
             return fail("it has no 'connector' option (e.g. connector: file)".into());
+        }
+        if self
+            .also_write
+            .iter()
+            .any(|o| o.get("connector").is_none_or(String::is_empty))
+        {
+            return fail("an 'also_write' entry has no 'connector' option".into());
         }
         Ok(())
     }

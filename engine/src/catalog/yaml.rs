@@ -30,6 +30,8 @@ struct TableYaml {
     watermark: Option<String>,
     #[serde(rename = "with")]
     options: BTreeMap<String, serde_yaml_ng::Value>,
+    #[serde(default)]
+    also_write: Vec<BTreeMap<String, serde_yaml_ng::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,12 +64,29 @@ struct ProfileYaml {
 struct ProfileTableYaml {
     #[serde(rename = "with")]
     options: BTreeMap<String, serde_yaml_ng::Value>,
+    #[serde(default)]
+    also_write: Vec<BTreeMap<String, serde_yaml_ng::Value>>,
+}
+
+/// Where a profile puts one table: its connector options and any further sinks.
+pub struct TableTargets {
+    pub options: BTreeMap<String, String>,
+    pub also_write: Vec<BTreeMap<String, String>>,
 }
 
 /// What a profile changes: variable defaults and whole connector-option maps per table.
 pub struct ProfileOverlay {
     pub variables: BTreeMap<String, String>,
-    pub table_options: BTreeMap<String, BTreeMap<String, String>>,
+    pub table_options: BTreeMap<String, TableTargets>,
+}
+
+fn option_maps(
+    path: &Path,
+    maps: Vec<BTreeMap<String, serde_yaml_ng::Value>>,
+) -> Result<Vec<BTreeMap<String, String>>> {
+    maps.into_iter()
+        .map(|m| options_to_strings(path, m))
+        .collect()
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -156,6 +175,7 @@ pub fn read_tables_file(path: &Path) -> Result<Vec<TableDef>> {
                     .collect(),
                 error_output: t.error_output,
                 options: options_to_strings(path, t.options)?,
+                also_write: option_maps(path, t.also_write)?,
                 origin: origin.clone(),
             })
         })
@@ -172,7 +192,10 @@ pub fn read_profile_file(path: &Path) -> Result<ProfileOverlay> {
         .map(|(name, t)| {
             Ok((
                 name.to_ascii_lowercase(),
-                options_to_strings(path, t.options)?,
+                TableTargets {
+                    options: options_to_strings(path, t.options)?,
+                    also_write: option_maps(path, t.also_write)?,
+                },
             ))
         })
         .collect::<Result<_>>()?;

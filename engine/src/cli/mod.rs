@@ -130,6 +130,6 @@ pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
         Command::Query { sql, format } => query::query(&cli, sql, *format).await,
         Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
         Command::Explain { file, mode } => explain::explain(&cli, file, (*mode).into()).await,
-        Command::Produce(args) => produce::produce(args),
+        Command::Produce(args) => produce::produce(args).await,
     }
 }

@@ -28,7 +28,13 @@ pub fn load_script(file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Re
 }
 
 pub async fn run(cli: &Cli, file: &Path, mode: ExecMode, progress: bool) -> anyhow::Result<i32> {
-    let catalog = cli.load_catalog()?;
+    let mut catalog = cli.load_catalog()?;
+    // `${job}`: the job file's name, e.g. for a Kafka consumer group per job.
+    if catalog.vars.lookup("job")?.is_none()
+        && let Some(stem) = file.file_stem()
+    {
+        catalog.vars.set("job", stem.to_string_lossy());
+    }
     let script = load_script(file, &catalog)?;
     let session = Session::new(catalog, mode)?;
     let report = match mode {

@@ -910,6 +910,7 @@ mod tests {
             watermark: None,
             error_output: false,
             options: opts.clone(),
+            also_write: Vec::new(),
             origin: TableOrigin::Yaml("test".into()),
         }
     }

@@ -4,10 +4,15 @@
 
 pub mod file;
 pub mod generator;
+pub mod kafka;
 pub mod memory;
 pub mod mysql;
 mod options;
+pub mod records;
+pub mod redis;
+pub mod retry;
 pub mod stdout;
+mod tee;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,7 +42,32 @@ impl ConnectorEnv {
     }
 }
 
-pub const CONNECTORS: &[&str] = &["file", "generator", "memory", "mysql", "stdout"];
+pub const CONNECTORS: &[&str] = &[
+    "file",
+    "generator",
+    "kafka",
+    "memory",
+    "mysql",
+    "redis",
+    "stdout",
+];
+
+/// The provider of a catalog table, writing to its `also_write` targets too.
+pub fn build_catalog_table(
+    def: &TableDef,
+    vars: &crate::catalog::Vars,
+    env: &ConnectorEnv,
+) -> Result<Arc<dyn TableProvider>> {
+    let main = build_table(def, def.resolved_options(vars)?, env)?;
+    if def.also_write.is_empty() {
+        return Ok(main);
+    }
+    let mut targets = vec![main];
+    for (target, options) in def.also_write_targets(vars)? {
+        targets.push(build_table(&target, options, env)?);
+    }
+    Ok(Arc::new(tee::TeeTable::new(&def.name, targets)))
+}
 
 /// Builds the provider for a catalog table; `options` are already interpolated.
 pub fn build_table(
@@ -50,8 +80,10 @@ pub fn build_table(
         "generator" => {
             generator::GeneratorTable::try_new(def, options, env).map(|t| Arc::new(t) as _)
         }
+        "kafka" => kafka::KafkaTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         "memory" => memory::MemoryTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         "mysql" => mysql::MySqlTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
+        "redis" => redis::RedisTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         "stdout" => stdout::StdoutTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
         other => Err(SluiceError::connector(
             &def.name,

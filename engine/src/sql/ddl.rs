@@ -397,6 +397,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
             watermark,
             error_output: false,
             options,
+            also_write: Vec::new(),
             origin: TableOrigin::Ddl {
                 file: file.to_string(),
                 line: stmt.start.line,

@@ -136,3 +136,82 @@ pub fn produce(path: &Path, lines: u64, seed: u64, disorder_ms: u64) {
         &disorder_ms.to_string(),
     ]);
 }
+
+const MYSQL_SERVER: &str = "mysql://root@127.0.0.1:3306";
+
+/// A MariaDB/MySQL database of its own for one test, dropped at the end whatever happens.
+pub struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    pub fn new(tag: &str) -> TestDb {
+        TestDb {
+            name: format!("sluice_test_{tag}_{}", std::process::id()),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{MYSQL_SERVER}/{}", self.name)
+    }
+
+    pub fn query(&self, sql: &str) -> Vec<mysql_async::Row> {
+        use mysql_async::prelude::Queryable;
+        let url = self.url();
+        let sql = sql.to_string();
+        runtime().block_on(async move {
+            let pool = mysql_async::Pool::new(url.as_str());
+            let mut conn = pool
+                .get_conn()
+                .await
+                .expect("connect to MariaDB at 127.0.0.1:3306");
+            let rows = conn.query(sql).await.expect("query");
+            drop(conn);
+            pool.disconnect().await.ok();
+            rows
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        use mysql_async::prelude::Queryable;
+        let name = self.name.clone();
+        runtime().block_on(async move {
+            let pool = mysql_async::Pool::new(MYSQL_SERVER);
+            if let Ok(mut conn) = pool.get_conn().await {
+                let _ = conn
+                    .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+                    .await;
+            }
+            pool.disconnect().await.ok();
+        });
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A Kafka-protocol broker for the tests (`scripts/kafka-dev.sh`, started when not running);
+/// returns its bootstrap address.
+pub fn kafka_broker() -> String {
+    let out = Command::new(repo_root().join("scripts/kafka-dev.sh"))
+        .arg("start")
+        .output()
+        .expect("run scripts/kafka-dev.sh");
+    assert!(
+        out.status.success(),
+        "scripts/kafka-dev.sh start failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = Command::new(repo_root().join("scripts/kafka-dev.sh"))
+        .arg("url")
+        .output()
+        .expect("run scripts/kafka-dev.sh url");
+    String::from_utf8_lossy(&url.stdout).trim().to_string()
+}

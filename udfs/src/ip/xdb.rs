@@ -232,12 +232,12 @@ fn validate(data: &[u8]) -> Result<Layout, String> {
             "segment index [{first}, {last}] does not fit a {len}-byte file"
         ));
     }
-    if (last - first) % SEGMENT_LEN != 0 {
+    if !(last - first).is_multiple_of(SEGMENT_LEN) {
         return Err(format!(
             "segment index [{first}, {last}] is not a whole number of {SEGMENT_LEN}-byte records"
         ));
     }
-    let aligned = |p: usize| (p - first) % SEGMENT_LEN == 0;
+    let aligned = |p: usize| (p - first).is_multiple_of(SEGMENT_LEN);
     for idx in 0..VECTOR_ROWS * VECTOR_COLS {
         let entry = HEADER_LEN + idx * VECTOR_ENTRY_LEN;
         let s = read_u32(data, entry).unwrap_or(0) as usize;

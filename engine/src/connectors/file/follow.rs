@@ -13,15 +13,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::json::ReaderBuilder;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use memchr::memchr;
 
+use crate::connectors::records::{RecordBuffer, RecordFormat};
 use crate::exec::metrics::SourceMetrics;
 
 /// Bytes read per call of [`Follower::poll`]: bounds the lines one call hands out, so a big
@@ -244,48 +243,6 @@ pub struct FollowPartition {
     pub json: bool,
 }
 
-/// Rows of the table from complete lines. A JSON line that does not decode is skipped with
-/// a warning naming the file and the error; the other lines still make rows.
-fn lines_to_batch(
-    schema: &SchemaRef,
-    lines: Vec<String>,
-    json: bool,
-    path: &Path,
-) -> datafusion::error::Result<RecordBatch> {
-    if !json {
-        let array = Arc::new(StringArray::from(lines));
-        return Ok(RecordBatch::try_new(Arc::clone(schema), vec![array])?);
-    }
-    let decode = |text: &[&str]| -> datafusion::error::Result<RecordBatch> {
-        let mut decoder = ReaderBuilder::new(Arc::clone(schema))
-            .with_batch_size(text.len().max(1))
-            .build_decoder()?;
-        for line in text {
-            decoder.decode(line.as_bytes())?;
-            decoder.decode(b"\n")?;
-        }
-        Ok(decoder
-            .flush()?
-            .unwrap_or_else(|| RecordBatch::new_empty(Arc::clone(schema))))
-    };
-    let all: Vec<&str> = lines.iter().map(String::as_str).collect();
-    match decode(&all) {
-        Ok(batch) => Ok(batch),
-        Err(_) => {
-            let mut good = Vec::with_capacity(lines.len());
-            for line in &all {
-                match decode(&[line]) {
-                    Ok(b) => good.push(b),
-                    Err(e) => {
-                        tracing::warn!("{}: skipping a line that is not a row: {e}", path.display())
-                    }
-                }
-            }
-            Ok(datafusion::arrow::compute::concat_batches(schema, &good)?)
-        }
-    }
-}
-
 impl PartitionStream for FollowPartition {
     fn schema(&self) -> &SchemaRef {
         &self.schema
@@ -299,7 +256,11 @@ impl PartitionStream for FollowPartition {
         let metrics = Arc::clone(&self.metrics);
         let interval = self.poll_interval;
         let mut follower = Follower::new(self.path.clone());
-        let json = self.json;
+        let format = if self.json {
+            RecordFormat::Json
+        } else {
+            RecordFormat::Raw
+        };
         // Reads and sleeps block; keep them off the async workers.
         builder.spawn_blocking(move || {
             let mut lines: Vec<String> = Vec::with_capacity(batch_size);
@@ -318,7 +279,11 @@ impl PartitionStream for FollowPartition {
                     let rest = lines.split_off(lines.len().min(batch_size));
                     let batch = std::mem::replace(&mut lines, rest);
                     let rows = batch.len() as u64;
-                    let batch = lines_to_batch(&schema, batch, json, follower.path())?;
+                    let mut records = RecordBuffer::new(Arc::clone(&schema), format);
+                    for line in &batch {
+                        records.push(line.as_bytes());
+                    }
+                    let (batch, _skipped) = records.finish(&follower.path().display())?;
                     metrics.rows.fetch_add(rows, Ordering::Relaxed);
                     // A poll's bytes are counted with the batch that empties its lines.
                     if lines.is_empty() {

@@ -24,12 +24,21 @@ use mysql_async::{Opts, OptsBuilder, Pool};
 
 pub use sink::MySqlSink;
 
+use super::retry::RetryPolicy;
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
 use crate::error::SluiceError;
 use crate::exec::metrics::JobMetrics;
 
-const OPTIONS: &[&str] = &["url", "table", "batch_size", "create_table", "partition_by"];
+const OPTIONS: &[&str] = &[
+    "url",
+    "table",
+    "batch_size",
+    "create_table",
+    "partition_by",
+    "retry.max_elapsed",
+    "retry.initial_backoff",
+];
 
 /// What the source and the sink share: where the table is and how to reach it.
 #[derive(Debug, Clone)]
@@ -96,6 +105,7 @@ pub struct MySqlTable {
     create_table: bool,
     partition_cols: Vec<usize>,
     error_output: bool,
+    retry: RetryPolicy,
     metrics: Arc<JobMetrics>,
 }
 
@@ -145,6 +155,7 @@ impl MySqlTable {
             create_table: opts.parse_or("create_table", true)?,
             partition_cols,
             error_output: def.error_output,
+            retry: RetryPolicy::from_options(&opts)?,
             metrics: Arc::clone(&env.metrics),
             stream: env.mode == crate::exec::ExecMode::Stream,
         })
@@ -227,7 +238,7 @@ impl TableProvider for MySqlTable {
             self.partition_cols.clone(),
             self.metrics.sink(&self.target.name, self.error_output),
         )
-        .committing_each_batch(self.stream);
+        .committing_each_batch(self.stream, self.retry);
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }
 }

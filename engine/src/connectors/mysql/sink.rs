@@ -13,11 +13,12 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::StreamExt;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Params, TxOpts};
+use mysql_async::{Conn, Params, Pool, TxOpts};
 
 use super::MySqlTarget;
 use super::schema::{create_table_sql, delete_partition_sql, upsert_sql};
 use super::values::{bindable_columns, params};
+use crate::connectors::retry::RetryPolicy;
 use crate::exec::metrics::SinkMetrics;
 
 /// MySQL allows at most 65,535 placeholders in one statement.
@@ -33,6 +34,7 @@ pub struct MySqlSink {
     metrics: Arc<SinkMetrics>,
     /// Stream mode: one transaction per incoming batch, so rows land as windows close.
     commit_each_batch: bool,
+    retry: RetryPolicy,
 }
 
 impl MySqlSink {
@@ -50,11 +52,14 @@ impl MySqlSink {
             partition_cols,
             metrics,
             commit_each_batch: false,
+            retry: RetryPolicy::default(),
         }
     }
 
-    pub fn committing_each_batch(mut self, yes: bool) -> Self {
+    /// Stream mode: commit each batch, retrying failed ones with `retry`.
+    pub fn committing_each_batch(mut self, yes: bool, retry: RetryPolicy) -> Self {
         self.commit_each_batch = yes;
+        self.retry = retry;
         self
     }
 
@@ -81,30 +86,54 @@ impl MySqlSink {
         let mut written = 0u64;
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
         while let Some(batch) = data.next().await {
-            written += self.write_batch(conn, &batch?, &mut replaced).await?;
+            let rows = self.write_batch(conn, &batch?, &mut replaced).await?;
+            self.metrics.rows.fetch_add(rows, Ordering::Relaxed);
+            written += rows;
         }
         Ok(written)
     }
 
-    /// Stream mode: each batch in a transaction of its own. A partition (day) is still
-    /// replaced only the first time this run writes it, so later windows of the day add to it.
+    /// Stream mode: each batch in a transaction of its own, retried with backoff on a fresh
+    /// connection when it fails (a MySQL restart must not lose a closed window; the upsert
+    /// makes a retried batch land once). A partition (day) is still replaced only the first
+    /// time this run writes it, so later windows of the day add to it.
     async fn write_committing_each_batch(
         &self,
-        conn: &mut Conn,
+        pool: &Pool,
         mut data: SendableRecordBatchStream,
     ) -> Result<u64> {
         let mut written = 0u64;
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
         while let Some(batch) = data.next().await {
             let batch = batch?;
-            let mut tx = conn
-                .start_transaction(TxOpts::default())
-                .await
-                .map_err(|e| self.target.error("starting a transaction", e))?;
-            written += self.write_batch(&mut tx, &batch, &mut replaced).await?;
-            tx.commit()
-                .await
-                .map_err(|e| self.target.error("committing", e))?;
+            let what = format!(
+                "table '{}': writing {} rows to {}",
+                self.target.name,
+                batch.num_rows(),
+                self.target.display_url()
+            );
+            let (rows, now_replaced) = self
+                .retry
+                .run(&what, || async {
+                    let mut replaced = replaced.clone();
+                    let mut conn = pool
+                        .get_conn()
+                        .await
+                        .map_err(|e| self.target.error("connecting", e))?;
+                    let mut tx = conn
+                        .start_transaction(TxOpts::default())
+                        .await
+                        .map_err(|e| self.target.error("starting a transaction", e))?;
+                    let rows = self.write_batch(&mut tx, &batch, &mut replaced).await?;
+                    tx.commit()
+                        .await
+                        .map_err(|e| self.target.error("committing", e))?;
+                    Ok::<_, datafusion::error::DataFusionError>((rows, replaced))
+                })
+                .await?;
+            replaced = now_replaced;
+            written += rows;
+            self.metrics.rows.fetch_add(rows, Ordering::Relaxed);
         }
         Ok(written)
     }
@@ -130,9 +159,6 @@ impl MySqlSink {
             conn.exec_drop(sql, Params::Positional(values))
                 .await
                 .map_err(|e| t.error("upserting rows", e))?;
-            self.metrics
-                .rows
-                .fetch_add((end - start) as u64, Ordering::Relaxed);
             written += (end - start) as u64;
             start = end;
         }
@@ -209,7 +235,8 @@ impl DataSink for MySqlSink {
                 .map_err(|e| self.target.error("connecting", e))?;
             self.prepare(&mut conn).await?;
             if self.commit_each_batch {
-                return self.write_committing_each_batch(&mut conn, data).await;
+                drop(conn);
+                return self.write_committing_each_batch(&pool, data).await;
             }
             // One transaction: readers see the old rows or all the new ones.
             let mut tx = conn

@@ -7,9 +7,11 @@ mod late;
 mod runner;
 pub mod slot;
 mod source;
+mod split;
 pub mod window;
 
 pub use runner::run;
+pub use split::tag_split;
 
 use datafusion::arrow::array::RecordBatch;
 

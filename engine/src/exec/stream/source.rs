@@ -3,7 +3,7 @@
 //! every statement reading it.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::Event;
 use super::aggregate::event_millis;
+use super::split::{SplitWatermarks, untag_split};
 
 pub struct SourceDriver {
     pub index: usize,
@@ -27,6 +28,8 @@ impl SourceDriver {
     /// Runs until the source ends, fails, or no statement reads it any more.
     pub async fn run(mut self, ctx: Arc<TaskContext>) -> Result<()> {
         let mut watermark = i64::MIN;
+        let mut splits = SplitWatermarks::default();
+        let schema = self.plan.schema();
         // Partitions are read one after another so a file keeps its order.
         for partition in 0..self.plan.output_partitioning().partition_count() {
             let mut stream = self.plan.execute(partition, Arc::clone(&ctx))?;
@@ -38,6 +41,12 @@ impl SourceDriver {
                         if !idle {
                             idle = true;
                             self.send(Event::Idle).await;
+                            // Splits that went silent stop holding back the ones that sent last.
+                            let w = splits.current(Instant::now(), self.idle_timeout);
+                            if w > watermark {
+                                watermark = w;
+                                self.send(Event::Watermark(w)).await;
+                            }
                         }
                         continue;
                     }
@@ -49,6 +58,9 @@ impl SourceDriver {
                     Ok(Some(Ok(batch))) => batch,
                 };
                 idle = false;
+                let (batch, split) = untag_split(batch, &schema)?;
+                let now = Instant::now();
+                splits.touch(&split, now);
                 if batch.num_rows() == 0 {
                     continue;
                 }
@@ -60,9 +72,11 @@ impl SourceDriver {
                     None => None,
                 };
                 self.send(Event::Batch(batch)).await;
-                if let Some(w) = seen
-                    && w > watermark
-                {
+                if let Some(w) = seen {
+                    splits.observe(&split, w, now);
+                }
+                let w = splits.current(now, self.idle_timeout);
+                if w > watermark {
                     watermark = w;
                     self.send(Event::Watermark(w)).await;
                 }

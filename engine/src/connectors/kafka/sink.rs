@@ -1,0 +1,151 @@
+//! Writing rows as Kafka messages: one message per row, the value JSON (or the raw string
+//! column), the key from `key.fields`. Each batch is acknowledged by the broker before the
+//! next is taken, so a finished run or a closed window is on the topic.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::json::LineDelimitedWriter;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::datasource::sink::DataSink;
+use datafusion::error::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
+use futures::StreamExt;
+
+use super::KafkaTarget;
+use super::client::{DeliveryQueue, ensure_topic, producer};
+use crate::connectors::records::RecordFormat;
+use crate::exec::metrics::SinkMetrics;
+
+/// Messages in flight before the sink waits for acknowledgements.
+const MAX_IN_FLIGHT: usize = 100_000;
+
+#[derive(Debug)]
+pub struct KafkaSink {
+    pub target: KafkaTarget,
+    pub key_fields: Vec<usize>,
+    pub key_json: bool,
+    pub idempotent: bool,
+    /// Partitions of the topic if the sink has to create it.
+    pub partitions: i32,
+    pub metrics: Arc<SinkMetrics>,
+}
+
+/// The JSON lines of `batch`, one per row.
+fn json_rows(batch: &RecordBatch) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(batch.get_array_memory_size());
+    let mut writer = LineDelimitedWriter::new(&mut out);
+    writer.write(batch)?;
+    writer.finish()?;
+    drop(writer);
+    Ok(out)
+}
+
+impl KafkaSink {
+    fn keys(&self, batch: &RecordBatch) -> Result<Option<Vec<Vec<u8>>>> {
+        if self.key_fields.is_empty() {
+            return Ok(None);
+        }
+        let keys = batch.project(&self.key_fields)?;
+        if self.key_json {
+            let text = json_rows(&keys)?;
+            return Ok(Some(
+                text.split(|&b| b == b'\n')
+                    .take(batch.num_rows())
+                    .map(<[u8]>::to_vec)
+                    .collect(),
+            ));
+        }
+        let column = keys.column(0);
+        let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+        Ok(Some(
+            (0..batch.num_rows())
+                .map(|i| {
+                    if column.is_null(i) {
+                        Vec::new()
+                    } else {
+                        formatter.value(i).to_string().into_bytes()
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    async fn write_batch(&self, queue: &mut DeliveryQueue<'_>, batch: &RecordBatch) -> Result<()> {
+        let keys = self.keys(batch)?;
+        let key = |i: usize| keys.as_ref().map(|k| k[i].as_slice());
+        let sent = |e| self.target.error("producing", e);
+        match self.target.format {
+            RecordFormat::Raw => {
+                let values = datafusion::arrow::compute::cast(
+                    batch.column(0),
+                    &datafusion::arrow::datatypes::DataType::Utf8,
+                )?;
+                let values = values.as_string::<i32>();
+                for i in 0..batch.num_rows() {
+                    queue
+                        .send(key(i), values.value(i).as_bytes())
+                        .await
+                        .map_err(sent)?;
+                }
+            }
+            RecordFormat::Json => {
+                let text = json_rows(batch)?;
+                for (i, row) in text
+                    .split(|&b| b == b'\n')
+                    .take(batch.num_rows())
+                    .enumerate()
+                {
+                    queue.send(key(i), row).await.map_err(sent)?;
+                }
+            }
+        }
+        queue.flush().await.map_err(sent)?;
+        self.metrics
+            .rows
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl DisplayAs for KafkaSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "KafkaSink: topic={} at {}",
+            self.target.topic, self.target.brokers
+        )
+    }
+}
+
+#[async_trait]
+impl DataSink for KafkaSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.target.schema
+    }
+
+    async fn write_all(
+        &self,
+        mut data: SendableRecordBatchStream,
+        _ctx: &Arc<TaskContext>,
+    ) -> Result<u64> {
+        let t = &self.target;
+        ensure_topic(&t.brokers, &t.properties, &t.topic, self.partitions)
+            .await
+            .map_err(|e| t.error("creating the topic", e))?;
+        let producer = producer(&t.brokers, &t.properties, self.idempotent)
+            .map_err(|e| t.error("creating the producer", e))?;
+        let mut queue = DeliveryQueue::new(&producer, &t.topic, MAX_IN_FLIGHT);
+        let mut written = 0u64;
+        while let Some(batch) = data.next().await {
+            let batch = batch?;
+            self.write_batch(&mut queue, &batch).await?;
+            written += batch.num_rows() as u64;
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,340 @@
+//! Reading a topic: one consumer assigned every partition (as Flink's KafkaSource, without
+//! group rebalancing), polled on a blocking thread. Rows are batched per partition and each
+//! batch is tagged with its partition, so the stream runtime keeps a watermark per partition
+//! (a partition that lags does not see its rows turned late by a faster one).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchReceiverStream;
+use datafusion::physical_plan::streaming::PartitionStream;
+use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::mpsc::Sender;
+
+use super::client::{REQUEST_TIMEOUT, client_config};
+use super::{KafkaTarget, StartupMode};
+use crate::connectors::records::RecordBuffer;
+use crate::exec::metrics::SourceMetrics;
+use crate::exec::stream::tag_split;
+
+/// The single DataFusion partition of a Kafka table (all Kafka partitions, one consumer).
+#[derive(Debug)]
+pub struct KafkaPartition {
+    pub target: KafkaTarget,
+    pub startup: StartupMode,
+    pub bounded: bool,
+    pub linger: Duration,
+    pub commit: bool,
+    /// Stream mode: tag each batch with its Kafka partition (see `exec::stream::tag_split`).
+    pub tag_partitions: bool,
+    pub metrics: Arc<SourceMetrics>,
+}
+
+impl PartitionStream for KafkaPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.target.schema
+    }
+
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let batch_size = ctx.session_config().batch_size().max(1);
+        let mut builder = RecordBatchReceiverStream::builder(Arc::clone(&self.target.schema), 2);
+        let tx = builder.tx();
+        let reader = Reader {
+            target: self.target.clone(),
+            startup: self.startup,
+            bounded: self.bounded,
+            linger: self.linger,
+            commit: self.commit,
+            tag_partitions: self.tag_partitions,
+            metrics: Arc::clone(&self.metrics),
+            batch_size,
+            tx,
+        };
+        // librdkafka's poll blocks: keep it off the async workers.
+        builder.spawn_blocking(move || reader.run());
+        builder.build()
+    }
+}
+
+struct Reader {
+    target: KafkaTarget,
+    startup: StartupMode,
+    bounded: bool,
+    linger: Duration,
+    commit: bool,
+    tag_partitions: bool,
+    metrics: Arc<SourceMetrics>,
+    batch_size: usize,
+    tx: Sender<Result<RecordBatch>>,
+}
+
+/// Rows of one Kafka partition waiting to go out.
+struct Pending {
+    records: RecordBuffer,
+    since: Option<Instant>,
+    /// Bounded reads: this partition has been read to its end.
+    done: bool,
+}
+
+impl Reader {
+    fn run(self) -> Result<()> {
+        let consumer = self.consumer()?;
+        let Some(partitions) = self.partitions(&consumer)? else {
+            return Ok(());
+        };
+        let mut assignment = TopicPartitionList::new();
+        let mut pending: HashMap<i32, Pending> = HashMap::new();
+        for &p in &partitions {
+            let (low, high) = consumer
+                .fetch_watermarks(&self.target.topic, p, REQUEST_TIMEOUT)
+                .map_err(|e| self.target.error("reading partition offsets", e))?;
+            let start = self.start_offset(&consumer, p, low, high)?;
+            assignment
+                .add_partition_offset(&self.target.topic, p, Offset::Offset(start))
+                .map_err(|e| self.target.error("assigning partitions", e))?;
+            pending.insert(
+                p,
+                Pending {
+                    records: RecordBuffer::new(Arc::clone(&self.target.schema), self.target.format),
+                    since: None,
+                    done: self.bounded && start >= high,
+                },
+            );
+            // An empty batch makes the partition known to the watermark before it has rows.
+            if self.tag_partitions
+                && !self.send(RecordBatch::new_empty(Arc::clone(&self.target.schema)), p)
+            {
+                return Ok(());
+            }
+        }
+        consumer
+            .assign(&assignment)
+            .map_err(|e| self.target.error("assigning partitions", e))?;
+        tracing::info!(
+            "{}: reading topic '{}' ({} partitions{}) from {}",
+            self.target.name,
+            self.target.topic,
+            partitions.len(),
+            if self.bounded {
+                ", up to the current end"
+            } else {
+                ""
+            },
+            self.target.brokers
+        );
+        let poll_wait = self.linger.min(Duration::from_millis(100));
+        loop {
+            if self.bounded && pending.values().all(|p| p.done) {
+                break;
+            }
+            match consumer.poll(poll_wait) {
+                Some(Ok(message)) => {
+                    let p = message.partition();
+                    let Some(part) = pending.get_mut(&p) else {
+                        continue;
+                    };
+                    if part.done {
+                        continue;
+                    }
+                    let payload = message.payload().unwrap_or_default();
+                    self.metrics
+                        .bytes
+                        .fetch_add(payload.len() as u64, Ordering::Relaxed);
+                    part.records.push(payload);
+                    part.since.get_or_insert_with(Instant::now);
+                    if part.records.len() >= self.batch_size && !self.flush(p, part)? {
+                        return Ok(());
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    // A bounded read ends where the consumer catches up with the partition.
+                    // Not at the end offset listed at start: some Kafka-protocol brokers
+                    // (tansu) list the last batch's first offset there, which would cut
+                    // that batch short.
+                    if let Some(part) = pending.get_mut(&p) {
+                        part.done = true;
+                        if !self.flush(p, part)? {
+                            return Ok(());
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    // librdkafka retries on its own (a broker that went away, a leader change):
+                    // say so and keep polling.
+                    tracing::warn!(
+                        "{}: {}",
+                        self.target.name,
+                        self.target.error("consuming", e)
+                    );
+                }
+                None => {
+                    // Nothing more right now: what is gathered goes out.
+                    for (&p, part) in pending.iter_mut() {
+                        if !part.records.is_empty() && !self.flush(p, part)? {
+                            return Ok(());
+                        }
+                    }
+                    if self.tx.is_closed() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
+            let now = Instant::now();
+            for (&p, part) in pending.iter_mut() {
+                if part
+                    .since
+                    .is_some_and(|t| now.duration_since(t) >= self.linger)
+                    && !self.flush(p, part)?
+                {
+                    return Ok(());
+                }
+            }
+        }
+        for (&p, part) in pending.iter_mut() {
+            if !part.records.is_empty() && !self.flush(p, part)? {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn consumer(&self) -> Result<BaseConsumer> {
+        let mut config = client_config(&self.target.brokers, &self.target.properties);
+        // Committed offsets follow what was read; bounded reads commit nothing.
+        if !config.config_map().contains_key("enable.auto.commit") {
+            config.set(
+                "enable.auto.commit",
+                if self.commit { "true" } else { "false" },
+            );
+        }
+        if self.bounded {
+            config.set("enable.partition.eof", "true");
+        }
+        config
+            .create()
+            .map_err(|e| self.target.error("creating the consumer", e))
+    }
+
+    /// The topic's partitions. A stream waits for a topic that does not exist yet (its
+    /// producer may start later); a bounded read fails. `None`: the reader was dropped.
+    fn partitions(&self, consumer: &BaseConsumer) -> Result<Option<Vec<i32>>> {
+        let mut warned = false;
+        loop {
+            let metadata = consumer.fetch_metadata(Some(&self.target.topic), REQUEST_TIMEOUT);
+            let found = match &metadata {
+                Ok(m) => m
+                    .topics()
+                    .iter()
+                    .find(|t| t.name() == self.target.topic && t.error().is_none())
+                    .map(|t| t.partitions().iter().map(|p| p.id()).collect::<Vec<_>>())
+                    .filter(|p| !p.is_empty()),
+                Err(_) => None,
+            };
+            if let Some(mut partitions) = found {
+                partitions.sort_unstable();
+                return Ok(Some(partitions));
+            }
+            let why = match metadata {
+                Err(e) => e.to_string(),
+                Ok(_) => "no such topic".to_string(),
+            };
+            if self.bounded {
+                return Err(self.target.error("reading the topic", why));
+            }
+            if !warned {
+                tracing::warn!(
+                    "{}: waiting for topic '{}' at {}: {why}",
+                    self.target.name,
+                    self.target.topic,
+                    self.target.brokers
+                );
+                warned = true;
+            }
+            if self.tx.is_closed() {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
+    fn start_offset(
+        &self,
+        consumer: &BaseConsumer,
+        partition: i32,
+        low: i64,
+        high: i64,
+    ) -> Result<i64> {
+        let topic = &self.target.topic;
+        let offset = match self.startup {
+            StartupMode::Earliest => low,
+            StartupMode::Latest => high,
+            StartupMode::GroupOffsets => {
+                let mut tpl = TopicPartitionList::new();
+                tpl.add_partition(topic, partition);
+                let committed = consumer
+                    .committed_offsets(tpl, REQUEST_TIMEOUT)
+                    .map_err(|e| {
+                        self.target
+                            .error("reading the group's committed offsets", e)
+                    })?;
+                match committed
+                    .find_partition(topic, partition)
+                    .map(|e| e.offset())
+                {
+                    Some(Offset::Offset(o)) => o,
+                    _ => low,
+                }
+            }
+            StartupMode::Timestamp(ms) => {
+                let mut tpl = TopicPartitionList::new();
+                tpl.add_partition_offset(topic, partition, Offset::Offset(ms))
+                    .map_err(|e| self.target.error("looking up offsets by time", e))?;
+                let found = consumer
+                    .offsets_for_times(tpl, REQUEST_TIMEOUT)
+                    .map_err(|e| self.target.error("looking up offsets by time", e))?;
+                match found.find_partition(topic, partition).map(|e| e.offset()) {
+                    Some(Offset::Offset(o)) => o,
+                    // No message at or after the time: start at the end.
+                    _ => high,
+                }
+            }
+        };
+        Ok(offset.clamp(low, high))
+    }
+
+    /// Sends the partition's rows; false when nobody reads any more.
+    fn flush(&self, partition: i32, part: &mut Pending) -> Result<bool> {
+        part.since = None;
+        if part.records.is_empty() {
+            return Ok(true);
+        }
+        let origin = format!(
+            "{}: topic '{}' partition {partition}",
+            self.target.name, self.target.topic
+        );
+        let (batch, _skipped) = part.records.finish(&origin)?;
+        self.metrics
+            .rows
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        Ok(self.send(batch, partition))
+    }
+
+    fn send(&self, batch: RecordBatch, partition: i32) -> bool {
+        let batch = if self.tag_partitions {
+            tag_split(batch, &partition.to_string()).map_err(DataFusionError::from)
+        } else {
+            Ok(batch)
+        };
+        self.tx.blocking_send(batch).is_ok()
+    }
+}

@@ -1,0 +1,303 @@
+//! The `redis` connector: a write-only sink that turns each row into a Redis write — a hash
+//! (`HSET`), a sorted-set member (`ZADD`) or a string (`SET`) — under a key rendered from a
+//! template such as `realtime:pv:uv:{window_size}:{cms_id}:{window_end}`. Writes are pipelined
+//! (one `MULTI`/`EXEC` per `batch_size` rows), retried while Redis is unreachable, and every
+//! key gets a TTL. Writing the same rows again gives the same keys and values.
+//!
+//! NULLs: a row with NULL in a key column is skipped (one warning per batch). Hash: a NULL field
+//! is left out of the `HSET` (the field keeps any earlier value); a row whose fields are all NULL
+//! is skipped. Sorted set: a NULL member or a NULL/NaN score skips the row. String: a NULL value
+//! skips the row (the key is not deleted).
+
+mod sink;
+mod template;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use redis::ConnectionAddr;
+
+use super::retry::{RETRY_OPTIONS, RetryPolicy, parse_duration};
+use super::{ConnectorEnv, Options};
+use crate::catalog::TableDef;
+use crate::error::SluiceError;
+use crate::exec::metrics::JobMetrics;
+use sink::RedisSink;
+use template::{KeyTemplate, TimeFormat, column_list, resolve_column};
+
+const OPTIONS: &[&str] = &[
+    "url",
+    "data_type",
+    "key",
+    "fields",
+    "member",
+    "score",
+    "value",
+    "ttl",
+    "key.time_format",
+    "batch_size",
+];
+
+const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
+const DEFAULT_TTL: &str = "24h";
+const DEFAULT_BATCH_SIZE: usize = 1000;
+
+/// What each row becomes; column indices are into the table schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// `HSET key name value …` with one pair per listed column.
+    Hash { fields: Vec<usize> },
+    /// `ZADD key score member`.
+    SortedSet { member: usize, score: usize },
+    /// `SET key value`.
+    String { value: usize },
+}
+
+impl Shape {
+    fn name(&self) -> &'static str {
+        match self {
+            Shape::Hash { .. } => "hash",
+            Shape::SortedSet { .. } => "zset",
+            Shape::String { .. } => "string",
+        }
+    }
+
+    /// The columns whose values are written (besides the key's).
+    fn value_columns(&self) -> Vec<usize> {
+        match self {
+            Shape::Hash { fields } => fields.clone(),
+            Shape::SortedSet { member, score } => vec![*member, *score],
+            Shape::String { value } => vec![*value],
+        }
+    }
+}
+
+/// Where the rows go and how they are written; shared by the table and its sinks.
+#[derive(Debug, Clone)]
+pub struct RedisTarget {
+    /// Catalog table name, for messages.
+    pub name: String,
+    pub schema: SchemaRef,
+    /// Parsed `url`; its `Debug` hides the password.
+    pub client: redis::Client,
+    pub shape: Shape,
+    pub key: KeyTemplate,
+    pub time_format: TimeFormat,
+    /// `None`: keys never expire.
+    pub ttl: Option<Duration>,
+    pub batch_size: usize,
+    pub retry: RetryPolicy,
+}
+
+impl RedisTarget {
+    /// `redis://host:port/db`, never the password.
+    pub fn display_url(&self) -> String {
+        let info = self.client.get_connection_info();
+        let db = info.redis_settings().db();
+        match info.addr() {
+            ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}/{db}"),
+            ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}/{db}"),
+            ConnectionAddr::Unix(path) => format!("redis+unix://{}?db={db}", path.display()),
+            other => format!("redis://{other}/{db}"),
+        }
+    }
+
+    pub fn error(&self, what: &str, e: impl std::fmt::Display) -> DataFusionError {
+        SluiceError::connector(&self.name, format!("{what} ({}): {e}", self.display_url())).into()
+    }
+}
+
+#[derive(Debug)]
+pub struct RedisTable {
+    target: RedisTarget,
+    error_output: bool,
+    metrics: Arc<JobMetrics>,
+}
+
+impl RedisTable {
+    pub fn try_new(
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> crate::error::Result<Self> {
+        let known: Vec<&str> = OPTIONS.iter().chain(RETRY_OPTIONS).copied().collect();
+        let opts = Options::new(&def.name, options, &known)?;
+        let fail = |message: String| SluiceError::connector(&def.name, message);
+        let schema = def.schema();
+
+        let url = opts.get("url").unwrap_or(DEFAULT_URL);
+        // `open` only parses the URL; the connection is made when the first rows are written.
+        let client = redis::Client::open(url).map_err(|e| {
+            fail(format!(
+                "bad url (expected redis://[:password@]host:port/db): {e}"
+            ))
+        })?;
+
+        let data_type = opts.required("data_type")?;
+        let key = KeyTemplate::parse(opts.required("key")?, &schema).map_err(fail)?;
+        let column = |option: &str| -> crate::error::Result<usize> {
+            let name = opts.required(option)?;
+            resolve_column(&schema, name.trim())
+                .map_err(|e| fail(format!("option '{option}': {e}")))
+        };
+        // Options of another data type are mistakes, not something to ignore silently.
+        let reject = |others: &[&str]| -> crate::error::Result<()> {
+            match others.iter().find(|o| opts.get(o).is_some()) {
+                Some(o) => Err(fail(format!(
+                    "option '{o}' does not apply to data_type '{data_type}'"
+                ))),
+                None => Ok(()),
+            }
+        };
+        let shape = match data_type.trim().to_ascii_lowercase().as_str() {
+            "hash" => {
+                reject(&["member", "score", "value"])?;
+                Shape::Hash {
+                    fields: hash_fields(&opts, &schema, &key).map_err(fail)?,
+                }
+            }
+            "zset" => {
+                reject(&["fields", "value"])?;
+                let member = column("member")?;
+                let score = column("score")?;
+                let score_type = schema.field(score).data_type();
+                if !score_type.is_numeric() {
+                    return Err(fail(format!(
+                        "option 'score': column '{}' is {score_type}, not a number",
+                        schema.field(score).name()
+                    )));
+                }
+                Shape::SortedSet { member, score }
+            }
+            "string" => {
+                reject(&["fields", "member", "score"])?;
+                Shape::String {
+                    value: column("value")?,
+                }
+            }
+            other => {
+                return Err(fail(format!(
+                    "option 'data_type' = '{other}' is not one of: hash, zset, string"
+                )));
+            }
+        };
+        for col in key.columns().chain(shape.value_columns()) {
+            check_renderable(schema.field(col).data_type())
+                .map_err(|e| fail(format!("column '{}': {e}", schema.field(col).name())))?;
+        }
+
+        let ttl_text = opts.get("ttl").unwrap_or(DEFAULT_TTL);
+        let ttl = parse_duration(ttl_text).map_err(|e| fail(format!("option 'ttl': {e}")))?;
+        let time_format = TimeFormat::parse(opts.get("key.time_format").unwrap_or("epoch_millis"))
+            .map_err(|e| fail(format!("option 'key.time_format': {e}")))?;
+        let batch_size: usize = opts.parse_or("batch_size", DEFAULT_BATCH_SIZE)?;
+        if batch_size == 0 {
+            return Err(fail("batch_size must be at least 1".into()));
+        }
+        Ok(RedisTable {
+            target: RedisTarget {
+                name: def.name.clone(),
+                schema,
+                client,
+                shape,
+                key,
+                time_format,
+                ttl: (!ttl.is_zero()).then_some(ttl),
+                batch_size,
+                retry: RetryPolicy::from_options(&opts)?,
+            },
+            error_output: def.error_output,
+            metrics: Arc::clone(&env.metrics),
+        })
+    }
+}
+
+/// `fields` as columns, by default every column the key does not use.
+fn hash_fields(
+    opts: &Options,
+    schema: &datafusion::arrow::datatypes::Schema,
+    key: &KeyTemplate,
+) -> Result<Vec<usize>, String> {
+    let fields: Vec<usize> = match opts.get("fields") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| resolve_column(schema, name).map_err(|e| format!("option 'fields': {e}")))
+            .collect::<Result<_, _>>()?,
+        None => {
+            let in_key: Vec<usize> = key.columns().collect();
+            (0..schema.fields().len())
+                .filter(|i| !in_key.contains(i))
+                .collect()
+        }
+    };
+    if fields.is_empty() {
+        return Err(format!(
+            "no hash fields to write: the key template '{}' uses every column ({}); list the fields in option 'fields'",
+            key.text(),
+            column_list(schema)
+        ));
+    }
+    Ok(fields)
+}
+
+/// Nested values have no single text form worth storing in Redis.
+fn check_renderable(t: &DataType) -> Result<(), String> {
+    if t.is_nested() {
+        return Err(format!("{t} values cannot be written to redis"));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl TableProvider for RedisTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.target.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        _projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(SluiceError::connector(&self.target.name, "the redis connector is write-only").into())
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return Err(self.target.error(
+                "insert",
+                format!("{insert_op} is not supported; rows are written over their keys"),
+            ));
+        }
+        let sink = RedisSink::new(
+            self.target.clone(),
+            self.metrics.sink(&self.target.name, self.error_output),
+        );
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+}
+
+#[cfg(test)]
+mod tests;
