@@ -7,10 +7,10 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{TestDb, kafka_broker, query_csv, sluice_ok, spawn, testdata};
+use common::{TestDb, kafka_broker, query_csv, sluice_ok, spawn_logged, testdata};
 use redis::Commands;
 
 const REDIS: &str = "redis://127.0.0.1:6379/0";
@@ -141,16 +141,28 @@ fn live_board_over_kafka_equals_the_batch_run() {
         stack.extend_from_slice(&["--set", s]);
     }
     let mut jobs = Jobs(Vec::new());
-    for job in [
+    let logs = tempfile::tempdir().unwrap();
+    let log_of = |i: usize| logs.path().join(format!("job{i}.log"));
+    let job_files = [
         "jobs/stream_clean.sql",
         "jobs/pv_uv.sql",
         "jobs/hot_courses.sql",
         "jobs/online_users.sql",
-    ] {
-        let mut args = vec!["run", job, "--mode", "stream", "--no-progress"];
+    ];
+    for (i, job) in job_files.into_iter().enumerate() {
+        let mut args = vec!["-v", "run", job, "--mode", "stream", "--no-progress"];
         args.extend_from_slice(&stack);
-        jobs.0.push(spawn(&args, Stdio::null()));
+        let log = std::fs::File::create(log_of(i)).unwrap();
+        jobs.0.push(spawn_logged(&args, log));
     }
+    let logs_text = || -> String {
+        (0..job_files.len())
+            .map(|i| {
+                let text = std::fs::read_to_string(log_of(i)).unwrap_or_default();
+                format!("--- {}:\n{text}", job_files[i])
+            })
+            .collect()
+    };
 
     // Expected Redis content, from the batch rows.
     let mut expected: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
@@ -230,13 +242,14 @@ fn live_board_over_kafka_equals_the_batch_run() {
         }
         for (i, child) in jobs.0.iter_mut().enumerate() {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("stream job {i} exited early: {status}");
+                panic!("stream job {i} exited early: {status}\n{}", logs_text());
             }
         }
         assert!(
             started.elapsed() < Duration::from_secs(180),
-            "after 180 s: {keys} of {} Redis keys, {rows} of {expected_rows} MySQL rows",
-            expected.len()
+            "after 180 s: {keys} of {} Redis keys, {rows} of {expected_rows} MySQL rows\n{}",
+            expected.len(),
+            logs_text()
         );
         std::thread::sleep(Duration::from_millis(500));
     }

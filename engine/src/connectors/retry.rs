@@ -61,7 +61,8 @@ impl RetryPolicy {
             match attempt().await {
                 Ok(v) => {
                     if failures > 0 {
-                        tracing::info!(
+                        // As loud as the failures, so the log says when the outage ended.
+                        tracing::warn!(
                             "{what}: succeeded after {failures} failed attempt(s), {:.1} s",
                             started.elapsed().as_secs_f64()
                         );

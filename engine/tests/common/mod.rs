@@ -119,6 +119,19 @@ pub fn spawn(args: &[&str], stdout: std::process::Stdio) -> std::process::Child 
         .expect("start sluice")
 }
 
+/// Like [`spawn`], with stdout and stderr into `log`.
+pub fn spawn_logged(args: &[&str], log: std::fs::File) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(repo_root())
+        .env_remove("SLUICE_PROFILE")
+        .args(["--catalog", "catalog"])
+        .args(args)
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .spawn()
+        .expect("start sluice")
+}
+
 /// Writes `lines` generated log lines to `path` (`sluice produce`), arriving up to
 /// `disorder_ms` out of order.
 pub fn produce(path: &Path, lines: u64, seed: u64, disorder_ms: u64) {
@@ -214,4 +227,88 @@ pub fn kafka_broker() -> String {
         .output()
         .expect("run scripts/kafka-dev.sh url");
     String::from_utf8_lossy(&url.stdout).trim().to_string()
+}
+
+/// A TCP proxy standing in for a server, to take it "down" (connections refused, open ones
+/// cut) and "up" again, as a restart of the server looks to a client.
+pub struct OutageProxy {
+    pub port: u16,
+    state: std::sync::Arc<ProxyState>,
+}
+
+struct ProxyState {
+    up: std::sync::atomic::AtomicBool,
+    stop: std::sync::atomic::AtomicBool,
+    open: std::sync::Mutex<Vec<std::net::TcpStream>>,
+}
+
+impl OutageProxy {
+    /// Forwards 127.0.0.1:<free port> to 127.0.0.1:`target`.
+    pub fn start(target: u16) -> OutageProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a proxy port");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let state = Arc::new(ProxyState {
+            up: AtomicBool::new(true),
+            stop: AtomicBool::new(false),
+            open: std::sync::Mutex::new(Vec::new()),
+        });
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            while !shared.stop.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                if !shared.up.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let mut open = shared.open.lock().unwrap();
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+                open.push(client);
+                open.push(server);
+            }
+        });
+        OutageProxy { port, state }
+    }
+
+    /// Down: new connections are closed at once and open ones are cut.
+    pub fn down(&self) {
+        self.state
+            .up
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        for s in self.state.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    pub fn up(&self) {
+        self.state
+            .up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for OutageProxy {
+    fn drop(&mut self) {
+        self.state
+            .stop
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.down();
+    }
 }

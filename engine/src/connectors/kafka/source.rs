@@ -24,7 +24,7 @@ use super::client::{REQUEST_TIMEOUT, client_config};
 use super::{KafkaTarget, StartupMode};
 use crate::connectors::records::RecordBuffer;
 use crate::exec::metrics::SourceMetrics;
-use crate::exec::stream::tag_split;
+use crate::exec::stream::{caught_up_marker, tag_split};
 
 /// The single DataFusion partition of a Kafka table (all Kafka partitions, one consumer).
 #[derive(Debug)]
@@ -161,8 +161,19 @@ impl Reader {
                     // (tansu) list the last batch's first offset there, which would cut
                     // that batch short.
                     if let Some(part) = pending.get_mut(&p) {
-                        part.done = true;
+                        part.done = self.bounded;
                         if !self.flush(p, part)? {
+                            return Ok(());
+                        }
+                    }
+                    // Caught up: from now on this partition may count as idle.
+                    if self.tag_partitions {
+                        let marker = caught_up_marker(&self.target.schema, &p.to_string());
+                        if self
+                            .tx
+                            .blocking_send(marker.map_err(DataFusionError::from))
+                            .is_err()
+                        {
                             return Ok(());
                         }
                     }
@@ -217,9 +228,9 @@ impl Reader {
                 if self.commit { "true" } else { "false" },
             );
         }
-        if self.bounded {
-            config.set("enable.partition.eof", "true");
-        }
+        // End of partition: where a bounded read stops, and where a stream's partition is
+        // caught up (may count as idle).
+        config.set("enable.partition.eof", "true");
         config
             .create()
             .map_err(|e| self.target.error("creating the consumer", e))

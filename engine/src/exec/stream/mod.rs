@@ -11,7 +11,7 @@ mod split;
 pub mod window;
 
 pub use runner::run;
-pub use split::tag_split;
+pub use split::{caught_up_marker, tag_split};
 
 use datafusion::arrow::array::RecordBatch;
 

@@ -60,7 +60,7 @@ impl SourceDriver {
                 idle = false;
                 let (batch, split) = untag_split(batch, &schema)?;
                 let now = Instant::now();
-                splits.touch(&split, now);
+                splits.touch(&split, batch.num_rows(), now);
                 if batch.num_rows() == 0 {
                     continue;
                 }
@@ -73,7 +73,7 @@ impl SourceDriver {
                 };
                 self.send(Event::Batch(batch)).await;
                 if let Some(w) = seen {
-                    splits.observe(&split, w, now);
+                    splits.observe(&split, w);
                 }
                 let w = splits.current(now, self.idle_timeout);
                 if w > watermark {

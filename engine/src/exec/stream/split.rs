@@ -1,10 +1,13 @@
 //! Sources that read several independently ordered splits (Kafka partitions) keep one
 //! watermark per split, as Flink does per partition: the source's watermark is the smallest
 //! of its splits', so a lagging partition's rows are not made late by a faster one. A split
-//! silent for the idle timeout stops holding the others back.
+//! silent for the idle timeout stops holding the others back — if it is caught up: a split
+//! that still has a backlog to read is behind, not idle (else reading one partition's
+//! backlog first would turn the others' rows late).
 //!
 //! A source tags each batch with its split in the batch's schema metadata (a batch carries
 //! nothing else that could say where it came from); the driver reads and strips the tag.
+//! An empty tagged batch announces a split; one marked caught up says it has no backlog.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,64 +18,107 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
 const SPLIT_METADATA: &str = "sluice.split";
+const CAUGHT_UP_METADATA: &str = "sluice.split.caught_up";
 
 /// Marks `batch` as read from `split`.
 pub fn tag_split(batch: RecordBatch, split: &str) -> Result<RecordBatch, ArrowError> {
+    tag(batch, split, false)
+}
+
+/// An empty batch saying `split` has been read to its end for now.
+pub fn caught_up_marker(schema: &SchemaRef, split: &str) -> Result<RecordBatch, ArrowError> {
+    tag(RecordBatch::new_empty(Arc::clone(schema)), split, true)
+}
+
+fn tag(batch: RecordBatch, split: &str, caught_up: bool) -> Result<RecordBatch, ArrowError> {
     let mut metadata = batch.schema().metadata().clone();
     metadata.insert(SPLIT_METADATA.to_string(), split.to_string());
+    if caught_up {
+        metadata.insert(CAUGHT_UP_METADATA.to_string(), "true".to_string());
+    }
     let schema = Arc::new(batch.schema().as_ref().clone().with_metadata(metadata));
     batch.with_schema(schema)
 }
 
-/// The split a batch was tagged with, and the batch with the plan's own schema again.
+/// Where a batch came from, as its source tagged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitTag {
+    pub split: String,
+    pub caught_up: bool,
+}
+
+/// The tag of a batch, and the batch with the plan's own schema again.
 pub fn untag_split(
     batch: RecordBatch,
     schema: &SchemaRef,
-) -> Result<(RecordBatch, Option<String>), ArrowError> {
-    let Some(split) = batch.schema().metadata().get(SPLIT_METADATA).cloned() else {
+) -> Result<(RecordBatch, Option<SplitTag>), ArrowError> {
+    let metadata = batch.schema_ref().metadata();
+    let Some(split) = metadata.get(SPLIT_METADATA).cloned() else {
         return Ok((batch, None));
     };
+    let caught_up = metadata.contains_key(CAUGHT_UP_METADATA);
     let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     let batch =
         RecordBatch::try_new_with_options(Arc::clone(schema), batch.columns().to_vec(), &options)?;
-    Ok((batch, Some(split)))
+    Ok((batch, Some(SplitTag { split, caught_up })))
+}
+
+#[derive(Debug)]
+struct Split {
+    /// The largest watermark value seen.
+    watermark: i64,
+    /// When it last sent anything.
+    last: Instant,
+    /// Whether it may count as idle: untagged sources always (they cannot tell), tagged
+    /// splits once they said they are caught up, until their next rows.
+    may_idle: bool,
 }
 
 /// Watermarks of a source's splits; untagged batches count as one split.
 #[derive(Debug, Default)]
 pub struct SplitWatermarks {
-    /// Per split: the largest watermark value seen and when it last sent rows.
-    splits: HashMap<Option<String>, (i64, Instant)>,
+    splits: HashMap<Option<String>, Split>,
 }
 
 impl SplitWatermarks {
-    /// The split sent a batch (rows or an empty announcement) at `now`.
-    pub fn touch(&mut self, split: &Option<String>, now: Instant) {
-        self.splits
-            .entry(split.clone())
-            .and_modify(|(_, last)| *last = now)
-            .or_insert((i64::MIN, now));
+    /// The split sent a batch (rows, an announcement or a caught-up marker) at `now`.
+    pub fn touch(&mut self, tag: &Option<SplitTag>, rows: usize, now: Instant) {
+        let key = tag.as_ref().map(|t| t.split.clone());
+        let split = self.splits.entry(key).or_insert(Split {
+            watermark: i64::MIN,
+            last: now,
+            may_idle: tag.is_none(),
+        });
+        split.last = now;
+        if let Some(t) = tag {
+            if t.caught_up {
+                split.may_idle = true;
+            } else if rows > 0 {
+                split.may_idle = false;
+            }
+        }
     }
 
-    pub fn observe(&mut self, split: &Option<String>, value: i64, now: Instant) {
-        let entry = self.splits.entry(split.clone()).or_insert((i64::MIN, now));
-        entry.0 = entry.0.max(value);
-        entry.1 = now;
+    pub fn observe(&mut self, tag: &Option<SplitTag>, value: i64) {
+        let key = tag.as_ref().map(|t| t.split.clone());
+        if let Some(split) = self.splits.get_mut(&key) {
+            split.watermark = split.watermark.max(value);
+        }
     }
 
-    /// The smallest watermark of the splits active within `idle` of `now`; when all are
-    /// idle, the largest (nothing is coming that could be late).
+    /// The smallest watermark of the splits that are not idle (silent for `idle` and caught
+    /// up); when all are idle, the largest (nothing is coming that could be late).
     pub fn current(&self, now: Instant, idle: Duration) -> i64 {
         let active = self
             .splits
             .values()
-            .filter(|(_, last)| now.duration_since(*last) < idle)
-            .map(|(w, _)| *w)
+            .filter(|s| !(s.may_idle && now.duration_since(s.last) >= idle))
+            .map(|s| s.watermark)
             .min();
         active.unwrap_or_else(|| {
             self.splits
                 .values()
-                .map(|(w, _)| *w)
+                .map(|s| s.watermark)
                 .max()
                 .unwrap_or(i64::MIN)
         })
@@ -94,35 +140,69 @@ mod tests {
         )
         .unwrap();
         let tagged = tag_split(batch.clone(), "3").unwrap();
-        let (back, split) = untag_split(tagged, &schema).unwrap();
-        assert_eq!(split.as_deref(), Some("3"));
+        let (back, tag) = untag_split(tagged, &schema).unwrap();
+        let expected = SplitTag {
+            split: "3".into(),
+            caught_up: false,
+        };
+        assert_eq!(tag, Some(expected));
         assert_eq!(back.schema(), schema);
         assert_eq!(back, batch);
+        let (marker, tag) = untag_split(caught_up_marker(&schema, "3").unwrap(), &schema).unwrap();
+        assert_eq!(marker.num_rows(), 0);
+        assert!(tag.unwrap().caught_up);
         let (same, none) = untag_split(batch.clone(), &schema).unwrap();
         assert_eq!((same, none), (batch, None));
     }
 
+    fn tag(split: &str, caught_up: bool) -> Option<SplitTag> {
+        Some(SplitTag {
+            split: split.into(),
+            caught_up,
+        })
+    }
+
     #[test]
-    fn the_slowest_active_split_holds_the_watermark() {
+    fn the_slowest_split_holds_the_watermark_until_it_is_caught_up_and_silent() {
         let t0 = Instant::now();
         let idle = Duration::from_secs(5);
         let mut w = SplitWatermarks::default();
-        let (a, b) = (Some("0".to_string()), Some("1".to_string()));
-        w.touch(&a, t0);
-        w.touch(&b, t0);
-        w.observe(&a, 100, t0);
+        let (a, b) = (tag("0", false), tag("1", false));
+        w.touch(&a, 0, t0);
+        w.touch(&b, 0, t0);
+        w.touch(&a, 10, t0);
+        w.observe(&a, 100);
         assert_eq!(
             w.current(t0, idle),
             i64::MIN,
             "split 1 has sent nothing yet"
         );
-        w.observe(&b, 40, t0);
-        assert_eq!(w.current(t0, idle), 40);
-        // Split 1 goes silent: after the idle timeout split 0 alone decides.
+        // Split 1 has a backlog (not caught up): however long it is silent, it holds.
         let later = t0 + Duration::from_secs(6);
-        w.observe(&a, 200, later);
-        assert_eq!(w.current(later, idle), 200);
+        w.touch(&a, 10, later);
+        w.observe(&a, 200);
+        assert_eq!(w.current(later, idle), i64::MIN);
+        w.touch(&b, 10, later);
+        w.observe(&b, 40);
+        assert_eq!(w.current(later, idle), 40);
+        // Split 1 is caught up and then silent: split 0 alone decides.
+        w.touch(&tag("1", true), 0, later);
+        let much_later = later + Duration::from_secs(6);
+        w.touch(&a, 10, much_later);
+        w.observe(&a, 300);
+        assert_eq!(w.current(much_later, idle), 300);
         // Everything silent: the largest.
-        assert_eq!(w.current(later + Duration::from_secs(10), idle), 200);
+        assert_eq!(w.current(much_later + Duration::from_secs(10), idle), 300);
+    }
+
+    #[test]
+    fn an_untagged_source_is_idle_when_silent() {
+        let t0 = Instant::now();
+        let idle = Duration::from_secs(5);
+        let mut w = SplitWatermarks::default();
+        w.touch(&None, 10, t0);
+        w.observe(&None, 70);
+        assert_eq!(w.current(t0, idle), 70);
+        assert_eq!(w.current(t0 + Duration::from_secs(6), idle), 70);
     }
 }
