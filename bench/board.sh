@@ -41,14 +41,16 @@ common=(--profile stack --no-progress
 cleanup() {
     [[ -n ${feed_pid:-} ]] && kill "$feed_pid" 2>/dev/null || true
     [[ -n ${jobs_pids:-} ]] && kill $jobs_pids 2>/dev/null || true
-    [[ -n ${sub_pid:-} ]] && kill "$sub_pid" 2>/dev/null || true
+    [[ -n ${sub_pid:-} ]] && kill -- "-$sub_pid" 2>/dev/null || true
     redis-cli --scan --pattern "$prefix*" | xargs -r -n 1000 redis-cli del >/dev/null || true
     mysql -uroot -h127.0.0.1 -e "DROP DATABASE IF EXISTS $db" 2>/dev/null || true
 }
 trap cleanup EXIT
 
-say "throughput: $lines lines onto topic $run_id-raw (3 partitions)"
-timed produce "$sluice" produce --to kafka --brokers "$brokers" --topic "$run_id-raw" --partitions 3 \
+# One raw partition: a backlog read from several would interleave whole batches of far-apart
+# event times in the events topic (late rows); a live feed has no such backlog.
+say "throughput: $lines lines onto topic $run_id-raw (1 partition)"
+timed produce "$sluice" produce --to kafka --brokers "$brokers" --topic "$run_id-raw" --partitions 1 \
     --mode random --lines "$lines" --quiet
 tail -n 1 "$out/produce.out"
 timed board_clean "$sluice" run jobs/stream_clean.sql --mode stream "${common[@]}" \
@@ -73,9 +75,11 @@ redis-cli config set notify-keyspace-events Eh >/dev/null
 stamps=$out/board_latency.stamps
 : >"$stamps"
 # Each notification: "pmessage", pattern, channel, key — stamp the key lines as they come.
-redis-cli --raw psubscribe '__keyevent@0__:hset' | while read -r line; do
+# In a process group of its own, so the subscriber and its stamping loop stop together.
+export prefix
+setsid bash -c 'redis-cli --raw psubscribe "__keyevent@0__:hset" | while read -r line; do
     [[ $line == "$prefix"* ]] && echo "$EPOCHREALTIME $line"
-done >>"$stamps" &
+done' >>"$stamps" &
 sub_pid=$!
 live=(--set "raw_topic=$run_id-live" --set "events_topic=$run_id-live-events" --set "kafka_startup_mode=latest-offset")
 "$sluice" run jobs/stream_clean.sql --mode stream "${common[@]}" "${live[@]}" >"$out/board_live_clean.out" 2>&1 &
@@ -89,7 +93,7 @@ feed_pid=$!
 wait "$feed_pid" || true
 feed_pid=
 sleep 8
-kill "$sub_pid" 2>/dev/null || true
+kill -- "-$sub_pid" 2>/dev/null || true
 sub_pid=
 # Key ...:{window_end ms}; the window can close once an event 5 s past its end arrives.
 awk -v delay_ms=5000 '{

@@ -189,7 +189,12 @@ impl Writer {
             }
             Output::Kafka(..) => {
                 self.pending.push(line.to_string());
-                if self.pending.len() >= KAFKA_CHUNK.min(self.rate.max(1) as usize / 10 + 1) {
+                // Paced: about a tenth of a second's lines per round, so they leave on time.
+                let round = match self.rate {
+                    0 => KAFKA_CHUNK,
+                    rate => KAFKA_CHUNK.min(rate as usize / 10 + 1),
+                };
+                if self.pending.len() >= round {
                     self.send_pending().await?;
                 }
             }
