@@ -102,7 +102,7 @@ impl std::fmt::Debug for TeeSink {
 }
 
 impl DisplayAs for TeeSink {
-    fn fmt_as(&self, t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let guard = lock(&self.running);
         let targets: Vec<String> = guard
             .as_ref()
@@ -119,7 +119,6 @@ impl DisplayAs for TeeSink {
                     .collect()
             })
             .unwrap_or_default();
-        let _ = t;
         write!(f, "TeeSink: {} -> [{}]", self.name, targets.join("; "))
     }
 }
@@ -163,7 +162,7 @@ impl DataSink for TeeSink {
                     break;
                 }
             }
-            if writers.len() < senders.len() || senders.iter().any(|tx| tx.is_closed()) {
+            if senders.iter().any(|tx| tx.is_closed()) {
                 break;
             }
         }

@@ -35,6 +35,11 @@ pub struct KafkaSink {
     pub metrics: Arc<SinkMetrics>,
 }
 
+/// The first `rows` lines of `text` (JSON lines: one per row, never a newline inside).
+fn lines(text: &[u8], rows: usize) -> impl Iterator<Item = &[u8]> {
+    text.split(|&b| b == b'\n').take(rows)
+}
+
 /// The JSON lines of `batch`, one per row.
 fn json_rows(batch: &RecordBatch) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(batch.get_array_memory_size());
@@ -54,10 +59,7 @@ impl KafkaSink {
         if self.key_json {
             let text = json_rows(&keys)?;
             return Ok(Some(
-                text.split(|&b| b == b'\n')
-                    .take(batch.num_rows())
-                    .map(<[u8]>::to_vec)
-                    .collect(),
+                lines(&text, batch.num_rows()).map(<[u8]>::to_vec).collect(),
             ));
         }
         let column = keys.column(0);
@@ -95,11 +97,7 @@ impl KafkaSink {
             }
             RecordFormat::Json => {
                 let text = json_rows(batch)?;
-                for (i, row) in text
-                    .split(|&b| b == b'\n')
-                    .take(batch.num_rows())
-                    .enumerate()
-                {
+                for (i, row) in lines(&text, batch.num_rows()).enumerate() {
                     queue.send(key(i), row).await.map_err(sent)?;
                 }
             }

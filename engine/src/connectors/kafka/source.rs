@@ -189,10 +189,8 @@ impl Reader {
                 }
                 None => {
                     // Nothing more right now: what is gathered goes out.
-                    for (&p, part) in pending.iter_mut() {
-                        if !part.records.is_empty() && !self.flush(p, part)? {
-                            return Ok(());
-                        }
+                    if !self.flush_where(&mut pending, |_| true)? {
+                        return Ok(());
                     }
                     if self.tx.is_closed() {
                         return Ok(());
@@ -201,21 +199,15 @@ impl Reader {
                 }
             }
             let now = Instant::now();
-            for (&p, part) in pending.iter_mut() {
-                if part
-                    .since
+            let lingered = |part: &Pending| {
+                part.since
                     .is_some_and(|t| now.duration_since(t) >= self.linger)
-                    && !self.flush(p, part)?
-                {
-                    return Ok(());
-                }
-            }
-        }
-        for (&p, part) in pending.iter_mut() {
-            if !part.records.is_empty() && !self.flush(p, part)? {
+            };
+            if !self.flush_where(&mut pending, lingered)? {
                 return Ok(());
             }
         }
+        self.flush_where(&mut pending, |_| true)?;
         Ok(())
     }
 
@@ -321,6 +313,21 @@ impl Reader {
             }
         };
         Ok(offset.clamp(low, high))
+    }
+
+    /// Sends the gathered rows of every partition `which` selects; false when nobody reads
+    /// any more.
+    fn flush_where(
+        &self,
+        pending: &mut HashMap<i32, Pending>,
+        which: impl Fn(&Pending) -> bool,
+    ) -> Result<bool> {
+        for (&p, part) in pending.iter_mut() {
+            if !part.records.is_empty() && which(part) && !self.flush(p, part)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Sends the partition's rows; false when nobody reads any more.

@@ -43,10 +43,7 @@ impl SourceDriver {
                             self.send(Event::Idle).await;
                             // Splits that went silent stop holding back the ones that sent last.
                             let w = splits.current(Instant::now(), self.idle_timeout);
-                            if w > watermark {
-                                watermark = w;
-                                self.send(Event::Watermark(w)).await;
-                            }
+                            self.advance(&mut watermark, w).await;
                         }
                         continue;
                     }
@@ -76,10 +73,7 @@ impl SourceDriver {
                     splits.observe(&split, w);
                 }
                 let w = splits.current(now, self.idle_timeout);
-                if w > watermark {
-                    watermark = w;
-                    self.send(Event::Watermark(w)).await;
-                }
+                self.advance(&mut watermark, w).await;
                 if self.readers.is_empty() {
                     return Ok(());
                 }
@@ -87,6 +81,14 @@ impl SourceDriver {
         }
         self.send(Event::End).await;
         Ok(())
+    }
+
+    /// Moves the source's watermark forward to `w` (never back) and tells the readers.
+    async fn advance(&mut self, watermark: &mut i64, w: i64) {
+        if w > *watermark {
+            *watermark = w;
+            self.send(Event::Watermark(w)).await;
+        }
     }
 
     /// Sends to every reader; readers that have stopped are dropped.
