@@ -5,6 +5,7 @@
 //! what tables exist. `cli` is the `sluice` command.
 
 pub mod catalog;
+pub mod checkpoint;
 pub mod cli;
 pub mod connectors;
 pub mod error;

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{TestDb, kafka_broker, query_csv, sluice_ok, spawn_logged, testdata};
+use common::{
+    TestDb, kafka_broker, produce_to_kafka, query_csv, sluice_ok, spawn_logged, testdata,
+};
 use redis::Commands;
 
 const REDIS: &str = "redis://127.0.0.1:6379/0";
@@ -56,26 +58,6 @@ impl Drop for RedisKeys {
 /// watermark past the sample's windows (its own windows stay open).
 const CLOSING_LINE: &str = r#"106.39.41.166 - - [10/Nov/2016:00:20:00 +0800] "POST /course/ajaxmediauser/ HTTP/1.1" 200 54 "www.imooc.com" "http://www.imooc.com/video/8701" mid=8701&time=120.0010000000002&learn_time=16.1 "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.22 Safari/537.36 SE 2.X MetaSr 1.0" "-" 10.100.136.64:80 200 0.016 0.016"#;
 
-fn produce_file(brokers: &str, topic: &str, file: &str) {
-    sluice_ok(&[
-        "produce",
-        "--to",
-        "kafka",
-        "--brokers",
-        brokers,
-        "--topic",
-        topic,
-        "--partitions",
-        "1",
-        "--mode",
-        "replay",
-        "--speedup",
-        "0",
-        "--quiet",
-        file,
-    ]);
-}
-
 #[test]
 fn live_board_over_kafka_equals_the_batch_run() {
     let brokers = kafka_broker();
@@ -118,10 +100,10 @@ fn live_board_over_kafka_equals_the_batch_run() {
 
     // The raw lines into Kafka, then the closing line.
     let raw_topic = format!("{tag}-raw");
-    produce_file(&brokers, &raw_topic, sample);
+    produce_to_kafka(&brokers, &raw_topic, input.path());
     let closing = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(closing.path(), format!("{CLOSING_LINE}\n")).unwrap();
-    produce_file(&brokers, &raw_topic, closing.path().to_str().unwrap());
+    produce_to_kafka(&brokers, &raw_topic, closing.path());
 
     // The four stream jobs, as the stack runs them.
     let stream_wh = tempfile::tempdir().unwrap();

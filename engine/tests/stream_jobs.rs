@@ -247,3 +247,41 @@ fn session_windows_give_the_same_rows_in_both_modes() {
     }
     assert!(shown[0] == shown[1], "batch and stream sessions differ");
 }
+
+#[test]
+fn state_past_its_limit_stops_the_job_naming_the_operator_and_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    let raw_set = format!("raw_path={}", testdata("10000_access.log").display());
+    run("jobs/clean.sql", "batch", &wh, &[raw_set]);
+    let wh_set = format!("warehouse={}", wh.display());
+    let out = common::sluice(&[
+        "run",
+        "jobs/pv_uv.sql",
+        "--mode",
+        "stream",
+        "--no-progress",
+        "--set",
+        &wh_set,
+        "--set",
+        "state.max_bytes=16kb",
+    ]);
+    let err = common::stderr_of(&out);
+    assert!(!out.status.success(), "{err}");
+    for needle in [
+        "jobs/pv_uv.sql",
+        "window aggregate #1",
+        "TUMBLE(1m)",
+        "state.max_bytes = 16.00 KiB",
+    ] {
+        assert!(err.contains(needle), "'{needle}' not in: {err}");
+    }
+    // Within the limit the summary says how much state the job held.
+    let summary = run(
+        "jobs/pv_uv.sql",
+        "stream",
+        &wh,
+        &["state.max_bytes=1gb".into()],
+    );
+    assert!(summary.contains("| state peak "), "{summary}");
+}

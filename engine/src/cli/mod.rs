@@ -74,6 +74,11 @@ pub enum Command {
         /// Do not draw the progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Stream mode: resume from the newest complete checkpoint (latest), a given one
+        /// (its id), or start afresh (none). Checkpoints are taken when the variable
+        /// `checkpoint.dir` is set (the shipped profiles set it).
+        #[arg(long, default_value = "latest", value_name = "latest|ID|none")]
+        from_checkpoint: crate::checkpoint::FromCheckpoint,
     },
     /// Run one SQL query against the catalog and print the rows.
     Query {
@@ -126,7 +131,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
             file,
             mode,
             no_progress,
-        } => run::run(&cli, file, (*mode).into(), !no_progress).await,
+            from_checkpoint,
+        } => run::run(&cli, file, (*mode).into(), !no_progress, *from_checkpoint).await,
         Command::Query { sql, format } => query::query(&cli, sql, *format).await,
         Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
         Command::Explain { file, mode } => explain::explain(&cli, file, (*mode).into()).await,

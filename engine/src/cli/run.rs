@@ -6,8 +6,10 @@ use anyhow::Context;
 
 use super::Cli;
 use super::output::print_batches;
+use crate::checkpoint::{CheckpointConfig, CheckpointStore, FromCheckpoint};
 use crate::exec::ExecMode;
 use crate::exec::progress::summary_line;
+use crate::exec::stream::JobCheckpoints;
 use crate::exec::{batch, stream};
 use crate::plan::{Session, plan_job, plan_stream_job};
 use crate::sql::Script;
@@ -27,7 +29,13 @@ pub fn load_script(file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Re
     Ok(Script::parse(&file.display().to_string(), &text)?)
 }
 
-pub async fn run(cli: &Cli, file: &Path, mode: ExecMode, progress: bool) -> anyhow::Result<i32> {
+pub async fn run(
+    cli: &Cli,
+    file: &Path,
+    mode: ExecMode,
+    progress: bool,
+    from: FromCheckpoint,
+) -> anyhow::Result<i32> {
     let mut catalog = cli.load_catalog()?;
     // `${job}`: the job file's name, e.g. for a Kafka consumer group per job.
     if catalog.vars.lookup("job")?.is_none()
@@ -49,6 +57,12 @@ pub async fn run(cli: &Cli, file: &Path, mode: ExecMode, progress: bool) -> anyh
             batch::run(&session, job, progress).await?
         }
         ExecMode::Stream => {
+            let job_name = session
+                .catalog()
+                .vars
+                .lookup("job")?
+                .unwrap_or_else(|| "adhoc".into());
+            let checkpoints = resume_point(&session, &job_name, &script, from)?;
             let job = plan_stream_job(&session, script).await?;
             tracing::info!(
                 statements = job.statements.len(),
@@ -56,7 +70,7 @@ pub async fn run(cli: &Cli, file: &Path, mode: ExecMode, progress: bool) -> anyh
                 "planned {} for streaming",
                 file.display()
             );
-            stream::run(&session, job, progress).await?
+            stream::run(&session, job, progress, checkpoints).await?
         }
     };
     let mut stdout = std::io::stdout().lock();
@@ -66,4 +80,63 @@ pub async fn run(cli: &Cli, file: &Path, mode: ExecMode, progress: bool) -> anyh
     use std::io::Write;
     writeln!(stdout, "{}", summary_line(&report.metrics, report.started))?;
     Ok(0)
+}
+
+/// The job's checkpointing, and the checkpoint it resumes from (whose source positions the
+/// connectors start at). `None`: `checkpoint.dir` is not set.
+fn resume_point(
+    session: &Session,
+    job: &str,
+    script: &Script,
+    from: FromCheckpoint,
+) -> anyhow::Result<Option<JobCheckpoints>> {
+    let Some(config) = CheckpointConfig::from_vars(&session.catalog().vars, job, from)? else {
+        if from != FromCheckpoint::Latest {
+            anyhow::bail!("--from-checkpoint needs checkpoints: set the variable checkpoint.dir");
+        }
+        return Ok(None);
+    };
+    let store = CheckpointStore::new(&config.dir);
+    let restored = match from {
+        FromCheckpoint::None => None,
+        FromCheckpoint::Latest => store.latest()?,
+        FromCheckpoint::Id(id) => Some(store.load(id)?),
+    };
+    let fingerprint = format!(
+        "{:08x}-{}",
+        crc32fast::hash(script.source.as_bytes()),
+        script.source.len()
+    );
+    if let Some(m) = &restored {
+        if m.fingerprint != fingerprint {
+            anyhow::bail!(
+                "checkpoint {} in {} was taken by another version of {} (its SQL changed): \
+                 its state does not fit. Run the old version to its end, or start afresh \
+                 with --from-checkpoint none",
+                m.id,
+                store.dir().display(),
+                script.file
+            );
+        }
+        tracing::info!(
+            "resuming from checkpoint {} ({} bytes of state) in {}",
+            m.id,
+            m.state_bytes(),
+            store.dir().display()
+        );
+        for source in &m.sources {
+            session
+                .env
+                .positions
+                .restore(&source.name, crate::exec::stream::split_positions(source));
+        }
+    }
+    session.env.positions.set_checkpointing(true);
+    Ok(Some(JobCheckpoints {
+        config,
+        store,
+        job: job.to_string(),
+        fingerprint,
+        restored,
+    }))
 }

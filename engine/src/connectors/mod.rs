@@ -31,6 +31,8 @@ use crate::exec::metrics::JobMetrics;
 pub struct ConnectorEnv {
     pub metrics: Arc<JobMetrics>,
     pub mode: ExecMode,
+    /// Source positions to resume from and to commit (checkpoints).
+    pub positions: Arc<crate::checkpoint::SourcePositions>,
 }
 
 impl ConnectorEnv {
@@ -38,6 +40,7 @@ impl ConnectorEnv {
         ConnectorEnv {
             metrics: Arc::new(JobMetrics::default()),
             mode,
+            positions: Arc::default(),
         }
     }
 }

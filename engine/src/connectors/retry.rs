@@ -86,13 +86,9 @@ impl RetryPolicy {
 
 /// `250ms`, `10s`, `5m`, `24h`, `1d`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration (e.g. 500ms, 10s, 5m, 24h)"))?;
-    let ms = match unit.trim() {
+    let (n, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("'{text}' is not a duration (e.g. 500ms, 10s, 5m, 24h)"))?;
+    let ms = match unit {
         "ms" => n,
         "" | "s" => n * 1000,
         "m" | "min" => n * 60_000,
@@ -105,6 +101,14 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         }
     };
     Ok(Duration::from_millis(ms))
+}
+
+/// `"10 s"` → `(10, "s")`: a whole number and the unit after it (trimmed).
+pub fn number_and_unit(text: &str) -> Option<(u64, &str)> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    Some((number.parse().ok()?, unit.trim()))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, col
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::checkpoint::{is_marker, marker_batch};
 use crate::exec::stream::CHANNEL_CAPACITY;
 use crate::exec::stream::slot::channel_exec;
 use crate::sync::lock;
@@ -155,6 +156,32 @@ impl DataSink for TeeSink {
                     break;
                 }
             };
+            if is_marker(&batch).is_some() {
+                // A checkpoint marker: every target must have written what came before it
+                // before this sink asks for more (which releases the marker).
+                let mut acks = Vec::with_capacity(senders.len());
+                for tx in &senders {
+                    let (marker, ack) = marker_batch(&self.schema);
+                    if tx.send(marker).await.is_err() {
+                        break;
+                    }
+                    acks.push(ack);
+                }
+                if acks.len() < senders.len() {
+                    break;
+                }
+                // A target that fails drops its marker: stop waiting and report its error.
+                let all = futures::future::join_all(acks.into_iter().map(|a| a.wait()));
+                tokio::select! {
+                    _ = all => continue,
+                    Some(joined) = writers.join_next() => {
+                        if let Ok(Err(e)) = joined {
+                            failed = Some(e);
+                        }
+                        break;
+                    }
+                }
+            }
             rows += batch.num_rows() as u64;
             for tx in &senders {
                 // A sink that stopped has failed; its error comes from the join below.

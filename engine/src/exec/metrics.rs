@@ -25,6 +25,12 @@ pub struct SinkMetrics {
 pub struct JobMetrics {
     /// Rows that reached a window aggregate after all their windows had closed.
     pub late_rows: AtomicU64,
+    /// Checkpoints completed.
+    pub checkpoints: AtomicU64,
+    /// The most state (bytes) the job's operators held at once.
+    pub peak_state_bytes: AtomicU64,
+    /// Per window aggregate: the bytes of state it holds now.
+    state: Mutex<Vec<Arc<AtomicU64>>>,
     sources: Mutex<Vec<Arc<SourceMetrics>>>,
     sinks: Mutex<Vec<Arc<SinkMetrics>>>,
 }
@@ -36,6 +42,8 @@ pub struct MetricsSnapshot {
     pub bytes_read: u64,
     pub total_bytes: u64,
     pub late_rows: u64,
+    pub checkpoints: u64,
+    pub peak_state_bytes: u64,
     /// (table, rows, is error output), in registration order.
     pub sinks: Vec<(String, u64, bool)>,
 }
@@ -70,6 +78,24 @@ impl JobMetrics {
         m
     }
 
+    /// A gauge for one operator's state size.
+    pub fn state_gauge(&self) -> Arc<AtomicU64> {
+        let gauge = Arc::new(AtomicU64::new(0));
+        lock(&self.state).push(Arc::clone(&gauge));
+        gauge
+    }
+
+    /// Sets an operator's state size; returns the job's total, and keeps the peak.
+    pub fn set_state_bytes(&self, gauge: &AtomicU64, bytes: u64) -> u64 {
+        gauge.store(bytes, Ordering::Relaxed);
+        let total = lock(&self.state)
+            .iter()
+            .map(|g| g.load(Ordering::Relaxed))
+            .sum();
+        self.peak_state_bytes.fetch_max(total, Ordering::Relaxed);
+        total
+    }
+
     pub fn snapshot(&self) -> MetricsSnapshot {
         let sources = lock(&self.sources);
         MetricsSnapshot {
@@ -83,6 +109,8 @@ impl JobMetrics {
                 .map(|s| s.total_bytes.load(Ordering::Relaxed))
                 .sum(),
             late_rows: self.late_rows.load(Ordering::Relaxed),
+            checkpoints: self.checkpoints.load(Ordering::Relaxed),
+            peak_state_bytes: self.peak_state_bytes.load(Ordering::Relaxed),
             sinks: lock(&self.sinks)
                 .iter()
                 .map(|s| {

@@ -74,8 +74,17 @@ pub fn summary_line(s: &MetricsSnapshot, started: Instant) -> String {
     } else {
         String::new()
     };
+    let state = if s.peak_state_bytes > 0 || s.checkpoints > 0 {
+        format!(
+            " | state peak {} | checkpoints {}",
+            HumanBytes(s.peak_state_bytes),
+            s.checkpoints
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "read {} rows ({bytes}{:.0} rows/s) | wrote {} | rejected {}{late} | {:.2} s",
+        "read {} rows ({bytes}{:.0} rows/s) | wrote {} | rejected {}{late}{state} | {:.2} s",
         s.rows_read,
         rate,
         if sinks.is_empty() {

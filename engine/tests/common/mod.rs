@@ -209,6 +209,27 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// Replays the lines of `file` onto a one-partition `topic`, as fast as the broker takes them.
+pub fn produce_to_kafka(brokers: &str, topic: &str, file: &Path) {
+    sluice_ok(&[
+        "produce",
+        "--to",
+        "kafka",
+        "--brokers",
+        brokers,
+        "--topic",
+        topic,
+        "--partitions",
+        "1",
+        "--mode",
+        "replay",
+        "--speedup",
+        "0",
+        "--quiet",
+        file.to_str().expect("utf-8 path"),
+    ]);
+}
+
 /// A Kafka-protocol broker for the tests (`scripts/kafka-dev.sh`, started when not running);
 /// returns its bootstrap address.
 pub fn kafka_broker() -> String {

@@ -100,6 +100,7 @@ pub struct KafkaTable {
     error_output: bool,
     mode: ExecMode,
     metrics: Arc<JobMetrics>,
+    positions: Arc<crate::checkpoint::SourcePositions>,
 }
 
 impl KafkaTable {
@@ -211,6 +212,7 @@ impl KafkaTable {
             error_output: def.error_output,
             mode: env.mode,
             metrics: Arc::clone(&env.metrics),
+            positions: Arc::clone(&env.positions),
         })
     }
 }
@@ -237,10 +239,15 @@ impl TableProvider for KafkaTable {
             startup: self.startup,
             bounded: self.bounded,
             linger: self.linger,
-            // A batch read leaves the group's offsets alone: it is a query, not a consumer.
-            commit: self.mode == ExecMode::Stream,
+            commit: match self.mode {
+                // A batch read leaves the group's offsets alone: it is a query, not a consumer.
+                ExecMode::Batch => source::Commit::Never,
+                ExecMode::Stream if self.positions.checkpointing() => source::Commit::OnCheckpoint,
+                ExecMode::Stream => source::Commit::AsRead,
+            },
             tag_partitions: self.mode == ExecMode::Stream,
             metrics: self.metrics.source(&self.target.name),
+            positions: Arc::clone(&self.positions),
         };
         let table =
             StreamingTable::try_new(Arc::clone(&self.target.schema), vec![Arc::new(partition)])?

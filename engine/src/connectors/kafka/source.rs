@@ -15,13 +15,14 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::Sender;
 
 use super::client::{REQUEST_TIMEOUT, client_config};
 use super::{KafkaTarget, StartupMode};
+use crate::checkpoint::{PositionCommitter, SourcePositions, SplitPositions};
 use crate::connectors::records::RecordBuffer;
 use crate::exec::metrics::SourceMetrics;
 use crate::exec::stream::{caught_up_marker, tag_split};
@@ -33,10 +34,24 @@ pub struct KafkaPartition {
     pub startup: StartupMode,
     pub bounded: bool,
     pub linger: Duration,
-    pub commit: bool,
-    /// Stream mode: tag each batch with its Kafka partition (see `exec::stream::tag_split`).
+    pub commit: Commit,
+    /// Stream mode: tag each batch with its Kafka partition and the offset it reads on from
+    /// (see `exec::stream::tag_split`).
     pub tag_partitions: bool,
     pub metrics: Arc<SourceMetrics>,
+    /// Where a restarted job resumes, and where checkpointed offsets are committed.
+    pub positions: Arc<SourcePositions>,
+}
+
+/// Which offsets a source commits to its consumer group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// None (a bounded batch read is a query, not a consumer).
+    Never,
+    /// What it has read, as it goes (librdkafka's auto-commit): a job without checkpoints.
+    AsRead,
+    /// The offsets of each complete checkpoint.
+    OnCheckpoint,
 }
 
 impl PartitionStream for KafkaPartition {
@@ -56,6 +71,7 @@ impl PartitionStream for KafkaPartition {
             commit: self.commit,
             tag_partitions: self.tag_partitions,
             metrics: Arc::clone(&self.metrics),
+            positions: Arc::clone(&self.positions),
             batch_size,
             tx,
         };
@@ -70,9 +86,10 @@ struct Reader {
     startup: StartupMode,
     bounded: bool,
     linger: Duration,
-    commit: bool,
+    commit: Commit,
     tag_partitions: bool,
     metrics: Arc<SourceMetrics>,
+    positions: Arc<SourcePositions>,
     batch_size: usize,
     tx: Sender<Result<RecordBatch>>,
 }
@@ -83,21 +100,36 @@ struct Pending {
     since: Option<Instant>,
     /// Bounded reads: this partition has been read to its end.
     done: bool,
+    /// The offset after the last record read.
+    next: i64,
 }
 
 impl Reader {
     fn run(self) -> Result<()> {
-        let consumer = self.consumer()?;
+        let consumer = Arc::new(self.consumer()?);
         let Some(partitions) = self.partitions(&consumer)? else {
             return Ok(());
         };
+        if self.commit == Commit::OnCheckpoint {
+            self.positions.register_committer(
+                &self.target.name,
+                Arc::new(OffsetCommitter {
+                    consumer: Arc::clone(&consumer),
+                    target: self.target.clone(),
+                }),
+            );
+        }
+        let restored = self.positions.restored(&self.target.name);
         let mut assignment = TopicPartitionList::new();
         let mut pending: HashMap<i32, Pending> = HashMap::new();
         for &p in &partitions {
             let (low, high) = consumer
                 .fetch_watermarks(&self.target.topic, p, REQUEST_TIMEOUT)
                 .map_err(|e| self.target.error("reading partition offsets", e))?;
-            let start = self.start_offset(&consumer, p, low, high)?;
+            let start = match restored.as_ref().and_then(|r| r.get(&p.to_string())) {
+                Some(at) => self.resume_offset(p, at, low)?,
+                None => self.start_offset(&consumer, p, low, high)?,
+            };
             assignment
                 .add_partition_offset(&self.target.topic, p, Offset::Offset(start))
                 .map_err(|e| self.target.error("assigning partitions", e))?;
@@ -107,11 +139,16 @@ impl Reader {
                     records: RecordBuffer::new(Arc::clone(&self.target.schema), self.target.format),
                     since: None,
                     done: self.bounded && start >= high,
+                    next: start,
                 },
             );
             // An empty batch makes the partition known to the watermark before it has rows.
             if self.tag_partitions
-                && !self.send(RecordBatch::new_empty(Arc::clone(&self.target.schema)), p)
+                && !self.send(
+                    RecordBatch::new_empty(Arc::clone(&self.target.schema)),
+                    p,
+                    start,
+                )
             {
                 return Ok(());
             }
@@ -150,6 +187,7 @@ impl Reader {
                         .bytes
                         .fetch_add(payload.len() as u64, Ordering::Relaxed);
                     part.records.push(payload);
+                    part.next = message.offset() + 1;
                     part.since.get_or_insert_with(Instant::now);
                     if part.records.len() >= self.batch_size && !self.flush(p, part)? {
                         return Ok(());
@@ -213,11 +251,17 @@ impl Reader {
 
     fn consumer(&self) -> Result<BaseConsumer> {
         let mut config = client_config(&self.target.brokers, &self.target.properties);
-        // Committed offsets follow what was read; bounded reads commit nothing.
-        if !config.config_map().contains_key("enable.auto.commit") {
+        // Committed offsets follow what was read, or what was checkpointed; bounded reads
+        // commit nothing.
+        if self.commit != Commit::AsRead || !config.config_map().contains_key("enable.auto.commit")
+        {
             config.set(
                 "enable.auto.commit",
-                if self.commit { "true" } else { "false" },
+                if self.commit == Commit::AsRead {
+                    "true"
+                } else {
+                    "false"
+                },
             );
         }
         // End of partition: where a bounded read stops, and where a stream's partition is
@@ -315,6 +359,29 @@ impl Reader {
         Ok(offset.clamp(low, high))
     }
 
+    /// Where a partition resumes after a restart: the checkpoint's offset. Records deleted
+    /// since (retention) cannot be read again: that is said, and reading starts at the
+    /// oldest one left.
+    fn resume_offset(&self, partition: i32, at: &str, low: i64) -> Result<i64> {
+        let offset: i64 = at.parse().map_err(|_| {
+            self.target.error(
+                "resuming from a checkpoint",
+                format!("partition {partition}: '{at}' is not an offset"),
+            )
+        })?;
+        if offset < low {
+            tracing::warn!(
+                "{}: topic '{}' partition {partition}: the checkpoint resumes at offset {offset}, \
+                 but the oldest record left is {low}; {} records are gone",
+                self.target.name,
+                self.target.topic,
+                low - offset
+            );
+            return Ok(low);
+        }
+        Ok(offset)
+    }
+
     /// Sends the gathered rows of every partition `which` selects; false when nobody reads
     /// any more.
     fn flush_where(
@@ -344,15 +411,42 @@ impl Reader {
         self.metrics
             .rows
             .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-        Ok(self.send(batch, partition))
+        Ok(self.send(batch, partition, part.next))
     }
 
-    fn send(&self, batch: RecordBatch, partition: i32) -> bool {
+    fn send(&self, batch: RecordBatch, partition: i32, next: i64) -> bool {
         let batch = if self.tag_partitions {
-            tag_split(batch, &partition.to_string()).map_err(DataFusionError::from)
+            tag_split(batch, &partition.to_string(), Some(&next.to_string()))
+                .map_err(DataFusionError::from)
         } else {
             Ok(batch)
         };
         self.tx.blocking_send(batch).is_ok()
+    }
+}
+
+/// Commits checkpointed offsets to the consumer group, through the reading consumer (it is
+/// assigned the partitions, so the group accepts its commits).
+struct OffsetCommitter {
+    consumer: Arc<BaseConsumer>,
+    target: super::KafkaTarget,
+}
+
+impl PositionCommitter for OffsetCommitter {
+    fn commit(&self, positions: &SplitPositions) -> std::result::Result<(), String> {
+        let mut tpl = TopicPartitionList::new();
+        for (partition, offset) in positions {
+            let (Ok(p), Ok(o)) = (partition.parse::<i32>(), offset.parse::<i64>()) else {
+                continue;
+            };
+            tpl.add_partition_offset(&self.target.topic, p, Offset::Offset(o))
+                .map_err(|e| e.to_string())?;
+        }
+        if tpl.count() == 0 {
+            return Ok(());
+        }
+        self.consumer
+            .commit(&tpl, CommitMode::Sync)
+            .map_err(|e| self.target.error("committing offsets", e).to_string())
     }
 }

@@ -106,6 +106,9 @@ impl MySqlSink {
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
         while let Some(batch) = data.next().await {
             let batch = batch?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
             let what = format!(
                 "table '{}': writing {} rows to {}",
                 self.target.name,

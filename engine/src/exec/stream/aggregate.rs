@@ -10,11 +10,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, TimestampMillisecondArray,
-    UInt32Array,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, Int64Array, ListBuilder, RecordBatch,
+    RecordBatchOptions, TimestampMillisecondArray, UInt32Array,
 };
 use datafusion::arrow::compute::{cast, filter_record_batch, take};
-use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit, TimestampMillisecondType};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMillisecondType,
+};
+use datafusion::arrow::ipc::reader::FileReader;
+use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::common::{HashMap, HashSet};
 use datafusion::error::{DataFusionError, Result};
@@ -71,7 +75,12 @@ enum WindowAccumulator {
 struct DistinctCount {
     seen: HashSet<Vec<u8>>,
     counts: Vec<i64>,
+    /// Heap bytes of `seen`, kept as it grows (walking the set per batch would cost more).
+    bytes: usize,
 }
+
+/// Per entry of a hash set of byte strings: the `Vec` itself and the table's slot.
+const SET_ENTRY_OVERHEAD: usize = 32;
 
 impl WindowAccumulator {
     fn update(
@@ -104,8 +113,81 @@ impl WindowAccumulator {
                     key.extend_from_slice(&(group as u64).to_le_bytes());
                     key.extend_from_slice(encoded.row(row).as_ref());
                     if !d.seen.contains(&key) {
+                        d.bytes += key.len() + SET_ENTRY_OVERHEAD;
                         d.seen.insert(key.clone());
                         d.counts[group] += 1;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Heap bytes held.
+    fn size(&self) -> usize {
+        match self {
+            WindowAccumulator::DataFusion(acc) => acc.size(),
+            WindowAccumulator::DistinctCount(d) => d.bytes + d.counts.len() * 8,
+        }
+    }
+
+    /// The state of groups `0..total_groups` as arrays with one row per group, emptying
+    /// the accumulator (what `restore` takes back).
+    fn take_state(&mut self, total_groups: usize) -> Result<Vec<ArrayRef>> {
+        match self {
+            WindowAccumulator::DataFusion(acc) => acc.state(EmitTo::All),
+            WindowAccumulator::DistinctCount(d) => {
+                // Per group, the distinct values seen (arrow row format).
+                let mut values: Vec<Vec<&[u8]>> = vec![Vec::new(); total_groups];
+                for key in &d.seen {
+                    let (group, value) = key.split_at(8);
+                    let group = u64::from_le_bytes(group.try_into().unwrap_or_default());
+                    if let Some(v) = values.get_mut(group as usize) {
+                        v.push(value);
+                    }
+                }
+                let mut list = ListBuilder::new(BinaryBuilder::new());
+                for group in values {
+                    for v in group {
+                        list.values().append_value(v);
+                    }
+                    list.append(true);
+                }
+                let state: ArrayRef = Arc::new(list.finish());
+                *d = DistinctCount::default();
+                Ok(vec![state])
+            }
+        }
+    }
+
+    /// Merges state taken by `take_state` (group `g` from row `g`) into an empty accumulator.
+    fn restore(&mut self, state: &[ArrayRef], total_groups: usize) -> Result<()> {
+        match self {
+            WindowAccumulator::DataFusion(acc) => {
+                let groups: Vec<usize> = (0..total_groups).collect();
+                acc.merge_batch(state, &groups, total_groups)
+            }
+            WindowAccumulator::DistinctCount(d) => {
+                let lists = state
+                    .first()
+                    .and_then(|a| a.as_list_opt::<i32>())
+                    .ok_or_else(|| {
+                        DataFusionError::Internal(
+                            "COUNT(DISTINCT) state is not a list of values".into(),
+                        )
+                    })?;
+                d.counts = vec![0; total_groups];
+                for group in 0..total_groups.min(lists.len()) {
+                    let values = lists.value(group);
+                    let values = values.as_binary::<i32>();
+                    for v in values.iter().flatten() {
+                        let mut key = Vec::with_capacity(8 + v.len());
+                        key.extend_from_slice(&(group as u64).to_le_bytes());
+                        key.extend_from_slice(v);
+                        d.bytes += key.len() + SET_ENTRY_OVERHEAD;
+                        if d.seen.insert(key) {
+                            d.counts[group] += 1;
+                        }
                     }
                 }
                 Ok(())
@@ -202,6 +284,141 @@ impl WindowAggregate {
 
     pub fn spec(&self) -> &WindowAggregateSpec {
         &self.spec
+    }
+
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Bytes of state held: open windows' keys and accumulators, pending session rows.
+    pub fn state_bytes(&self) -> usize {
+        let windows: usize = self
+            .windows
+            .values()
+            .map(|w| {
+                w.keys.size()
+                    + w.index.len() * SET_ENTRY_OVERHEAD
+                    + w.accumulators.iter().map(|a| a.size()).sum::<usize>()
+            })
+            .sum();
+        let pending: usize = self.pending.iter().map(|b| b.get_array_memory_size()).sum();
+        windows + pending
+    }
+
+    /// The operator's state as Arrow IPC files, named by what they hold: one per open
+    /// window (its keys and each aggregate's partial state, one row per group) and one of
+    /// the rows of sessions still open. The operator keeps running on the same state.
+    pub fn snapshot(&mut self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut files = Vec::with_capacity(self.windows.len() + 1);
+        let starts: Vec<i64> = self.windows.keys().copied().collect();
+        for start in starts {
+            let Some(state) = self.windows.remove(&start) else {
+                continue;
+            };
+            // Taking an accumulator's state empties it: the window is rebuilt from the very
+            // batch written, so what runs on is exactly what a restart would restore.
+            let batch = self.window_batch(start, state)?;
+            let state = self.window_from_batch(&batch)?;
+            self.windows.insert(start, state);
+            files.push((format!("w{start}"), ipc_bytes(&batch)?));
+        }
+        if !self.pending.is_empty() {
+            let rows =
+                datafusion::arrow::compute::concat_batches(&self.spec.input_schema, &self.pending)?;
+            files.push(("pending".to_string(), ipc_bytes(&rows)?));
+        }
+        Ok(files)
+    }
+
+    /// Takes back the state of a snapshot (the files of `snapshot`, in any order) and the
+    /// watermark the operator had then.
+    pub fn restore(&mut self, watermark: i64, files: &[Vec<u8>]) -> Result<()> {
+        self.watermark = watermark;
+        for bytes in files {
+            for batch in ipc_batches(bytes)? {
+                if batch.schema_ref().metadata().contains_key(PENDING_METADATA) {
+                    let rows = RecordBatch::try_new(
+                        Arc::clone(&self.spec.input_schema),
+                        batch.columns().to_vec(),
+                    )?;
+                    self.pending.push(rows);
+                    continue;
+                }
+                let start = window_start(&batch)?;
+                let state = self.window_from_batch(&batch)?;
+                self.windows.insert(start, state);
+            }
+        }
+        Ok(())
+    }
+
+    /// One window's state as a batch: its keys, then every accumulator's state columns.
+    fn window_batch(&self, start: i64, mut state: WindowState) -> Result<RecordBatch> {
+        let groups = state.index.len();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        if !self.spec.keys.is_empty() {
+            columns.extend(self.converter.convert_rows(state.keys.iter())?);
+        }
+        let mut fields: Vec<Field> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Field::new(format!("key{i}"), c.data_type().clone(), true))
+            .collect();
+        for (i, acc) in state.accumulators.iter_mut().enumerate() {
+            for (j, column) in acc.take_state(groups)?.into_iter().enumerate() {
+                fields.push(Field::new(
+                    format!("agg{i}_{j}"),
+                    column.data_type().clone(),
+                    true,
+                ));
+                columns.push(column);
+            }
+        }
+        let metadata = std::collections::HashMap::from([
+            (WINDOW_METADATA.to_string(), start.to_string()),
+            (GROUPS_METADATA.to_string(), groups.to_string()),
+        ]);
+        let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
+        let options = RecordBatchOptions::new().with_row_count(Some(groups));
+        Ok(RecordBatch::try_new_with_options(
+            schema, columns, &options,
+        )?)
+    }
+
+    /// The window state a `window_batch` holds.
+    fn window_from_batch(&self, batch: &RecordBatch) -> Result<WindowState> {
+        let groups = batch.num_rows();
+        let mut state = self.empty_groups()?;
+        let keys = self.spec.keys.len();
+        if keys == 0 {
+            if groups > 0 {
+                state.index.insert(Vec::new(), 0);
+            }
+        } else {
+            let rows = self.converter.convert_columns(&batch.columns()[..keys])?;
+            for (g, row) in rows.iter().enumerate() {
+                state.index.insert(row.as_ref().to_vec(), g);
+                state.keys.push(row);
+            }
+        }
+        let mut at = keys;
+        for (acc, call) in state.accumulators.iter_mut().zip(&self.spec.aggregates) {
+            let width = if call.is_count_distinct() {
+                1
+            } else {
+                call.function.state_fields()?.len()
+            };
+            let columns = batch.columns().get(at..at + width).ok_or_else(|| {
+                DataFusionError::Execution(format!(
+                    "checkpointed window state has {} columns, the aggregates need more: \
+                     was the job changed since the checkpoint?",
+                    batch.num_columns()
+                ))
+            })?;
+            acc.restore(columns, groups)?;
+            at += width;
+        }
+        Ok(state)
     }
 
     /// Adds a batch of input rows to their windows. Rows whose windows have all closed
@@ -516,6 +733,39 @@ impl WindowAggregate {
             })
             .collect()
     }
+}
+
+const WINDOW_METADATA: &str = "sluice.window_start";
+const GROUPS_METADATA: &str = "sluice.groups";
+const PENDING_METADATA: &str = "sluice.pending_rows";
+
+fn window_start(batch: &RecordBatch) -> Result<i64> {
+    batch
+        .schema_ref()
+        .metadata()
+        .get(WINDOW_METADATA)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| DataFusionError::Execution("a checkpointed window has no start".into()))
+}
+
+/// A batch as an Arrow IPC file.
+fn ipc_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
+    let mut batch = batch.clone();
+    if !batch.schema_ref().metadata().contains_key(WINDOW_METADATA) {
+        let mut metadata = batch.schema_ref().metadata().clone();
+        metadata.insert(PENDING_METADATA.to_string(), "true".to_string());
+        let schema = Arc::new(batch.schema_ref().as_ref().clone().with_metadata(metadata));
+        batch = batch.with_schema(schema)?;
+    }
+    let mut writer = FileWriter::try_new(Vec::new(), batch.schema_ref())?;
+    writer.write(&batch)?;
+    writer.finish()?;
+    Ok(writer.into_inner()?)
+}
+
+fn ipc_batches(bytes: &[u8]) -> Result<Vec<RecordBatch>> {
+    let reader = FileReader::try_new(std::io::Cursor::new(bytes), None)?;
+    Ok(reader.collect::<std::result::Result<Vec<_>, _>>()?)
 }
 
 /// An aggregate call's inputs over a batch.

@@ -3,6 +3,7 @@
 //! the watermark closes windows runs the plan above them and hands the rows to its sink.
 
 pub mod aggregate;
+mod checkpointing;
 mod late;
 mod runner;
 pub mod slot;
@@ -10,6 +11,7 @@ mod source;
 mod split;
 pub mod window;
 
+pub use checkpointing::{JobCheckpoints, split_positions};
 pub use runner::run;
 pub use split::{caught_up_marker, tag_split};
 
@@ -23,6 +25,8 @@ pub enum Event {
     Watermark(i64),
     /// Nothing arrived for the idle timeout: do not hold back other inputs' watermarks.
     Idle,
+    /// Checkpoint `n`: every row before it is in the checkpoint's state, none after it.
+    Barrier(u64),
     /// A bounded source has no more rows.
     End,
     Failed(String),

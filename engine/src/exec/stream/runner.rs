@@ -1,7 +1,8 @@
 //! Runs a planned stream job: one task per source, per statement and per sink.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::RecordBatch;
@@ -14,10 +15,15 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::aggregate::WindowAggregate;
+use super::checkpointing::{Coordinator, JobCheckpoints, Report, commit_positions};
 use super::late::LateOutput;
 use super::slot::{Slot, channel_exec};
 use super::source::SourceDriver;
 use super::{CHANNEL_CAPACITY, Event};
+use crate::checkpoint::{
+    CheckpointStore, InputState, Manifest, SourceState, StageState, StatementState, marker_batch,
+    state_limit,
+};
 use crate::error::{Result, SluiceError};
 use crate::exec::batch::{RunReport, rows_from_file_scans};
 use crate::exec::metrics::JobMetrics;
@@ -31,15 +37,23 @@ use crate::plan::stream::{Pipeline, StatementBody, StreamJob, StreamStatement};
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 enum Done {
-    /// A source, statement or sink finished.
+    /// A statement or sink finished.
     Ran,
+    /// A source finished; where it stood when it ended (it ended, not just stopped).
+    Source(Option<SourceState>),
     /// The rows of bare SELECT `n`.
     Printed(usize, Vec<RecordBatch>),
 }
 
 type TaskResult = std::result::Result<Done, (String, DataFusionError)>;
 
-pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Result<RunReport> {
+/// Runs `job`; with `checkpoints`, taking them (and resuming from the one restored).
+pub async fn run(
+    session: &Session,
+    job: StreamJob,
+    show_progress: bool,
+    checkpoints: Option<JobCheckpoints>,
+) -> Result<RunReport> {
     let started = Instant::now();
     let progress = Progress::start(Arc::clone(&session.env.metrics), show_progress);
     let ctx = session.ctx.task_ctx();
@@ -50,6 +64,20 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
         })?),
         None => DEFAULT_IDLE_TIMEOUT,
     };
+    let limit = state_limit(&session.catalog().vars)?;
+    let checkpoints = checkpoints.map(Arc::new);
+    let (reports_tx, reports_rx) = mpsc::unbounded_channel();
+    let restored = checkpoints.as_ref().and_then(|c| c.restored.as_ref());
+    if let Some(m) = restored
+        && m.statements.len() != job.statements.len()
+    {
+        return Err(SluiceError::Run(format!(
+            "checkpoint {} has state of {} statements, the job has {}",
+            m.id,
+            m.statements.len(),
+            job.statements.len()
+        )));
+    }
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let file = job.script.file.clone();
     let mut readers: Vec<Vec<mpsc::Sender<(usize, Event)>>> = vec![Vec::new(); job.sources.len()];
@@ -92,12 +120,22 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
                 spawn_plan(&mut tasks, rows, &ctx, what.clone(), Some(i));
             }
         }
-        let runner = StatementRunner::new(
+        let mut runner = StatementRunner::new(
+            i,
             stmt,
             Arc::clone(&session.env.metrics),
             late.clone(),
             what.clone(),
+            limit,
         )?;
+        if let Some(c) = &checkpoints {
+            runner.checkpoints = Some((c.store.clone(), reports_tx.clone()));
+            if let Some(m) = &c.restored {
+                runner
+                    .restore(m, &c.store)
+                    .map_err(|e| SluiceError::Run(format!("{what}: resuming: {e}")))?;
+            }
+        }
         let ctx = Arc::clone(&ctx);
         tasks.spawn(async move {
             runner
@@ -111,14 +149,24 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
     // The statements hold the late output's senders now; it ends when they all have.
     drop(late);
     let mut scans: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
+    let mut triggers = Vec::new();
+    let sources = job.sources.len();
     for (index, source) in job.sources.into_iter().enumerate() {
         scans.push(Arc::clone(&source.plan));
         let driver = SourceDriver {
             index,
+            name: source.name.clone(),
             plan: source.plan,
             watermark: source.watermark,
             idle_timeout,
             readers: std::mem::take(&mut readers[index]),
+            checkpoints: checkpoints.as_ref().map(|_| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                triggers.push(tx);
+                (rx, reports_tx.clone())
+            }),
+            restored: restored
+                .and_then(|m| m.sources.iter().find(|s| s.name == source.name).cloned()),
         };
         let what = format!("{file}: source '{}'", source.name);
         let ctx = Arc::clone(&ctx);
@@ -126,25 +174,66 @@ pub async fn run(session: &Session, job: StreamJob, show_progress: bool) -> Resu
             driver
                 .run(ctx)
                 .await
-                .map(|_| Done::Ran)
+                .map(Done::Source)
                 .map_err(|e| (what, e))
         });
     }
+    drop(reports_tx);
+    let coordinator = checkpoints.as_ref().map(|c| {
+        tokio::spawn(
+            Coordinator {
+                checkpoints: Arc::clone(c),
+                triggers,
+                statements: printed.len(),
+                reports: reports_rx,
+                positions: Arc::clone(&session.env.positions),
+                metrics: Arc::clone(&session.env.metrics),
+            }
+            .run(),
+        )
+    });
 
+    let mut ended = Vec::new();
+    let mut failure = None;
     while let Some(joined) = tasks.join_next().await {
-        let outcome =
-            joined.map_err(|e| SluiceError::Run(format!("{file}: a job task failed: {e}")))?;
+        let outcome = match joined {
+            Ok(o) => o,
+            Err(e) => {
+                failure = Some(format!("{file}: a job task failed: {e}"));
+                break;
+            }
+        };
         match outcome {
             Ok(Done::Printed(i, rows)) => printed[i] = rows,
+            Ok(Done::Source(state)) => ended.extend(state),
             Ok(Done::Ran) => {}
             Err((what, e)) => {
-                tasks.shutdown().await;
-                drop(progress);
-                return Err(SluiceError::Run(format!(
+                failure = Some(format!(
                     "{what} failed: {}",
                     crate::sql::diagnostics::clean_message(&e)
-                )));
+                ));
+                break;
             }
+        }
+    }
+    if let Some(c) = coordinator {
+        c.abort();
+        let _ = c.await;
+    }
+    if let Some(failure) = failure {
+        // Checkpoints stay: a rerun resumes from the last one.
+        tasks.shutdown().await;
+        drop(progress);
+        return Err(SluiceError::Run(failure));
+    }
+    if let Some(c) = &checkpoints
+        && ended.len() == sources
+    {
+        // Every source ended and every sink has written its rows: the final positions are
+        // the ones to commit, and there is nothing left to resume.
+        commit_positions(&session.env.positions, &ended).await;
+        if let Err(e) = c.store.clear() {
+            tracing::warn!("removing the finished job's checkpoints: {e}");
         }
     }
     drop(progress);
@@ -222,9 +311,19 @@ struct Stage {
     input: Pipeline,
     operator: WindowAggregate,
     output: Slot,
+    /// The operator's state size, in the job's metrics.
+    state_bytes: Arc<AtomicU64>,
+}
+
+/// A checkpoint barrier being aligned: the inputs it has come from so far.
+struct Aligning {
+    id: u64,
+    arrived: Vec<usize>,
 }
 
 struct StatementRunner {
+    /// The statement's index in the job.
+    index: usize,
     body: Body,
     /// Per job source (only those read are used).
     inputs: Vec<(usize, InputTime)>,
@@ -232,6 +331,17 @@ struct StatementRunner {
     late: Option<LateOutput>,
     /// `file:line:col: INSERT INTO t`, for the late output.
     label: String,
+    /// The rows the statement writes (for checkpoint markers).
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    /// `state.max_bytes`: the most state the job may hold.
+    state_limit: Option<u64>,
+    /// Where state goes, and where to report, when the job takes checkpoints.
+    checkpoints: Option<(CheckpointStore, mpsc::UnboundedSender<Report>)>,
+    aligning: Option<Aligning>,
+    /// Events of inputs whose barrier has arrived, held until the others' arrive.
+    held: VecDeque<(usize, Event)>,
+    /// Held events to process before reading more.
+    replay: VecDeque<(usize, Event)>,
 }
 
 enum Body {
@@ -244,10 +354,12 @@ enum Body {
 
 impl StatementRunner {
     fn new(
+        index: usize,
         stmt: StreamStatement,
         metrics: Arc<JobMetrics>,
         late: Option<LateOutput>,
         label: String,
+        state_limit: Option<u64>,
     ) -> DfResult<Self> {
         let body = match stmt.body {
             StatementBody::Stateless(p) => Body::Stateless(p),
@@ -259,6 +371,7 @@ impl StatementRunner {
                             operator: WindowAggregate::try_new(s.spec)?,
                             input: s.input,
                             output: s.output,
+                            state_bytes: metrics.state_gauge(),
                         })
                     })
                     .collect::<DfResult<_>>()?,
@@ -271,12 +384,60 @@ impl StatementRunner {
             ended: false,
         };
         Ok(StatementRunner {
+            index,
             body,
             inputs: stmt.sources.iter().map(|&s| (s, start)).collect(),
             metrics,
             late,
             label,
+            schema: stmt.schema,
+            state_limit,
+            checkpoints: None,
+            aligning: None,
+            held: VecDeque::new(),
+            replay: VecDeque::new(),
         })
+    }
+
+    fn stages(&self) -> &[Stage] {
+        match &self.body {
+            Body::Stateless(_) => &[],
+            Body::Windowed { stages, .. } => stages,
+        }
+    }
+
+    /// Takes back the statement's state from checkpoint `manifest`.
+    fn restore(&mut self, manifest: &Manifest, store: &CheckpointStore) -> Result<()> {
+        let state = &manifest.statements[self.index];
+        if state.stages.len() != self.stages().len() {
+            return Err(SluiceError::Run(format!(
+                "checkpoint {} has {} window aggregates for this statement, it has {}",
+                manifest.id,
+                state.stages.len(),
+                self.stages().len()
+            )));
+        }
+        for saved in &state.inputs {
+            if let Some((_, t)) = self.inputs.iter_mut().find(|(s, _)| *s == saved.source) {
+                *t = InputTime {
+                    watermark: saved.watermark,
+                    idle: saved.idle,
+                    ended: saved.ended,
+                };
+            }
+        }
+        if let Body::Windowed { stages, .. } = &mut self.body {
+            for (stage, saved) in stages.iter_mut().zip(&state.stages) {
+                let files = saved
+                    .files
+                    .iter()
+                    .map(|f| store.read_file(manifest.id, &f.name))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| SluiceError::Run(e.to_string()))?;
+                stage.operator.restore(saved.watermark, &files)?;
+            }
+        }
+        Ok(())
     }
 
     async fn run(
@@ -285,10 +446,25 @@ impl StatementRunner {
         rows: mpsc::Sender<RecordBatch>,
         ctx: Arc<TaskContext>,
     ) -> DfResult<()> {
-        while let Some((source, event)) = events.recv().await {
+        loop {
+            let (source, event) = match self.replay.pop_front() {
+                Some(e) => e,
+                None => match events.recv().await {
+                    Some(e) => e,
+                    None => break,
+                },
+            };
             let Some(at) = self.inputs.iter().position(|(s, _)| *s == source) else {
                 continue;
             };
+            if self
+                .aligning
+                .as_ref()
+                .is_some_and(|a| a.arrived.contains(&source))
+            {
+                self.held.push_back((source, event));
+                continue;
+            }
             let out = match event {
                 Event::Batch(batch) => {
                     self.inputs[at].1.idle = false;
@@ -308,6 +484,21 @@ impl StatementRunner {
                     self.inputs[at].1.ended = true;
                     self.on_time(&ctx).await?
                 }
+                Event::Barrier(id) => {
+                    match &mut self.aligning {
+                        Some(a) if a.id == id => a.arrived.push(source),
+                        _ => {
+                            // A newer barrier: the one being aligned was abandoned.
+                            let held = std::mem::take(&mut self.held);
+                            self.replay.extend(held);
+                            self.aligning = Some(Aligning {
+                                id,
+                                arrived: vec![source],
+                            });
+                        }
+                    }
+                    vec![]
+                }
                 Event::Failed(m) => {
                     return Err(DataFusionError::Execution(format!(
                         "its source failed: {m}"
@@ -320,8 +511,120 @@ impl StatementRunner {
                     return Ok(());
                 }
             }
+            self.complete_alignment(&rows).await;
             if self.inputs.iter().all(|(_, t)| t.ended) {
                 break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Once the barrier being aligned has come from every input still running, everything
+    /// before it has been processed: the state goes into the checkpoint, a marker to the
+    /// sinks, and the held events are processed.
+    async fn complete_alignment(&mut self, rows: &mpsc::Sender<RecordBatch>) {
+        let Some(aligning) = &self.aligning else {
+            return;
+        };
+        let aligned = self
+            .inputs
+            .iter()
+            .all(|(s, t)| t.ended || aligning.arrived.contains(s));
+        if !aligned {
+            return;
+        }
+        let id = aligning.id;
+        self.aligning = None;
+        let held = std::mem::take(&mut self.held);
+        for e in held.into_iter().rev() {
+            self.replay.push_front(e);
+        }
+        let Some((store, reports)) = self.checkpoints.clone() else {
+            return;
+        };
+        let report = match self.write_state(id, &store) {
+            Ok(state) => {
+                let mut acks = Vec::with_capacity(2);
+                let (marker, ack) = marker_batch(&self.schema);
+                if rows.send(marker).await.is_ok() {
+                    acks.push(ack);
+                }
+                if let Some(late) = &self.late {
+                    let (marker, ack) = marker_batch(&late.schema);
+                    if late.tx.send(marker).await.is_ok() {
+                        acks.push(ack);
+                    }
+                }
+                Report::Statement {
+                    id,
+                    index: self.index,
+                    state,
+                    acks,
+                }
+            }
+            Err(e) => Report::Failed {
+                id,
+                what: format!("{}: writing its state: {e}", self.label),
+            },
+        };
+        let _ = reports.send(report);
+    }
+
+    /// Writes the state of every window aggregate as files of checkpoint `id`.
+    fn write_state(&mut self, id: u64, store: &CheckpointStore) -> Result<StatementState> {
+        let index = self.index;
+        let inputs = self
+            .inputs
+            .iter()
+            .map(|(s, t)| InputState {
+                source: *s,
+                watermark: t.watermark,
+                idle: t.idle,
+                ended: t.ended,
+            })
+            .collect();
+        let mut stages_state = Vec::new();
+        if let Body::Windowed { stages, .. } = &mut self.body {
+            for (k, stage) in stages.iter_mut().enumerate() {
+                let mut files = Vec::new();
+                for (name, bytes) in stage.operator.snapshot()? {
+                    let file = store
+                        .write_file(id, &format!("s{index}-a{k}-{name}.arrow"), &bytes)
+                        .map_err(|e| SluiceError::Run(e.to_string()))?;
+                    files.push(file);
+                }
+                stages_state.push(StageState {
+                    watermark: stage.operator.watermark(),
+                    files,
+                    state_bytes: stage.operator.state_bytes() as u64,
+                });
+            }
+        }
+        Ok(StatementState {
+            inputs,
+            stages: stages_state,
+        })
+    }
+
+    /// Updates the state gauges; past `state.max_bytes`, the statement fails saying which
+    /// operator holds what.
+    fn account_state(&self) -> DfResult<()> {
+        for (k, stage) in self.stages().iter().enumerate() {
+            let bytes = stage.operator.state_bytes() as u64;
+            let total = self.metrics.set_state_bytes(&stage.state_bytes, bytes);
+            if let Some(max) = self.state_limit
+                && total > max
+            {
+                return Err(DataFusionError::ResourcesExhausted(format!(
+                    "window aggregate #{} ({}) holds {} of state, the job {} in all: over \
+                     state.max_bytes = {}. Raise state.max_bytes (--set state.max_bytes=..), \
+                     or hold less: shorter windows, a shorter watermark delay, fewer keys",
+                    k + 1,
+                    stage.operator.spec().kind.describe(),
+                    indicatif::HumanBytes(bytes),
+                    indicatif::HumanBytes(total),
+                    indicatif::HumanBytes(max)
+                )));
             }
         }
         Ok(())
@@ -341,7 +644,8 @@ impl StatementRunner {
                         continue;
                     }
                     for rows in run_pipeline(&stage.input, source, &batch, ctx).await? {
-                        if let Some(late) = stage.operator.process(&rows)? {
+                        let late = stage.operator.process(&rows)?;
+                        if let Some(late) = late {
                             self.metrics
                                 .late_rows
                                 .fetch_add(late.rows.num_rows() as u64, Ordering::Relaxed);
@@ -352,6 +656,7 @@ impl StatementRunner {
                         }
                     }
                 }
+                self.account_state()?;
                 Ok(vec![])
             }
         }
@@ -385,6 +690,7 @@ impl StatementRunner {
         for stage in stages.iter() {
             stage.output.clear();
         }
+        self.account_state()?;
         out
     }
 }

@@ -24,6 +24,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use tokio::sync::mpsc;
 
+use crate::checkpoint::{is_marker, release_marker};
 use crate::sync::lock;
 
 /// Batches waiting for the next execution of the plan that reads the slot.
@@ -179,11 +180,17 @@ impl PartitionStream for ChannelPartition {
                 DataFusionError::Internal("a stream sink input was executed twice".into()),
             );
         };
-        let stream =
-            futures::stream::unfold(
-                rx,
-                |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) },
-            );
+        // A checkpoint marker goes to the sink like rows (a sink that fans out passes it on)
+        // and is released when the sink asks for what follows it: by then it has written
+        // everything before it.
+        let stream = futures::stream::unfold((rx, None), |(mut rx, yielded)| async move {
+            if let Some(token) = yielded {
+                release_marker(token);
+            }
+            let batch = rx.recv().await?;
+            let marker = is_marker(&batch);
+            Some((Ok(batch), (rx, marker)))
+        });
         Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
             stream,

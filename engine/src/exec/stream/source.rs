@@ -14,28 +14,81 @@ use tokio::sync::mpsc;
 
 use super::Event;
 use super::aggregate::event_millis;
+use super::checkpointing::Report;
 use super::split::{SplitWatermarks, untag_split};
+use crate::checkpoint::{SourceState, SplitState};
 
 pub struct SourceDriver {
     pub index: usize,
+    /// The catalog table.
+    pub name: String,
     pub plan: Arc<dyn ExecutionPlan>,
     pub watermark: Option<Arc<dyn PhysicalExpr>>,
     pub idle_timeout: Duration,
     pub readers: Vec<mpsc::Sender<(usize, Event)>>,
+    /// Checkpoint requests (ids) from the coordinator, and where to report.
+    pub checkpoints: Option<(mpsc::UnboundedReceiver<u64>, mpsc::UnboundedSender<Report>)>,
+    /// Where the source stood at the checkpoint the job resumes from.
+    pub restored: Option<SourceState>,
+}
+
+/// The source's progress: event time per split, and how far each split was read.
+#[derive(Default)]
+struct Progress {
+    watermark: i64,
+    splits: SplitWatermarks,
+    positions: std::collections::BTreeMap<Option<String>, String>,
 }
 
 impl SourceDriver {
-    /// Runs until the source ends, fails, or no statement reads it any more.
-    pub async fn run(mut self, ctx: Arc<TaskContext>) -> Result<()> {
-        let mut watermark = i64::MIN;
-        let mut splits = SplitWatermarks::default();
+    /// Runs until the source ends, fails, or no statement reads it any more. When it ended,
+    /// it says where it stood at the end.
+    pub async fn run(mut self, ctx: Arc<TaskContext>) -> Result<Option<SourceState>> {
+        let mut progress = Progress {
+            watermark: i64::MIN,
+            ..Default::default()
+        };
+        if let Some(state) = self.restored.take() {
+            progress.watermark = state.watermark;
+            let now = Instant::now();
+            for split in state.splits {
+                progress
+                    .splits
+                    .restore(split.split.clone(), split.watermark, now);
+                if let Some(p) = split.position {
+                    progress.positions.insert(split.split, p);
+                }
+            }
+        }
+        let (mut triggers, reports) = match self.checkpoints.take() {
+            Some((t, r)) => (Some(t), Some(r)),
+            None => (None, None),
+        };
+        let Progress {
+            watermark,
+            splits,
+            positions,
+        } = &mut progress;
         let schema = self.plan.schema();
         // Partitions are read one after another so a file keeps its order.
         for partition in 0..self.plan.output_partitioning().partition_count() {
             let mut stream = self.plan.execute(partition, Arc::clone(&ctx))?;
             let mut idle = false;
             loop {
-                let next = tokio::time::timeout(self.idle_timeout, stream.next()).await;
+                let next = tokio::select! {
+                    biased;
+                    Some(id) = recv(&mut triggers) => {
+                        // Everything sent so far is before the barrier; the positions say
+                        // where reading goes on after it.
+                        let state = source_state(&self.name, *watermark, splits, positions);
+                        if let Some(r) = &reports {
+                            let _ = r.send(Report::Source { id, index: self.index, state });
+                        }
+                        self.send(Event::Barrier(id)).await;
+                        continue;
+                    }
+                    next = tokio::time::timeout(self.idle_timeout, stream.next()) => next,
+                };
                 let batch = match next {
                     Err(_) => {
                         if !idle {
@@ -43,7 +96,7 @@ impl SourceDriver {
                             self.send(Event::Idle).await;
                             // Splits that went silent stop holding back the ones that sent last.
                             let w = splits.current(Instant::now(), self.idle_timeout);
-                            self.advance(&mut watermark, w).await;
+                            self.advance(watermark, w).await;
                         }
                         continue;
                     }
@@ -56,6 +109,11 @@ impl SourceDriver {
                 };
                 idle = false;
                 let (batch, split) = untag_split(batch, &schema)?;
+                if let Some(tag) = &split
+                    && let Some(p) = &tag.position
+                {
+                    positions.insert(Some(tag.split.clone()), p.clone());
+                }
                 let now = Instant::now();
                 splits.touch(&split, batch.num_rows(), now);
                 if batch.num_rows() == 0 {
@@ -73,14 +131,16 @@ impl SourceDriver {
                     splits.observe(&split, w);
                 }
                 let w = splits.current(now, self.idle_timeout);
-                self.advance(&mut watermark, w).await;
+                self.advance(watermark, w).await;
                 if self.readers.is_empty() {
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
         self.send(Event::End).await;
-        Ok(())
+        Ok(Some(source_state(
+            &self.name, *watermark, splits, positions,
+        )))
     }
 
     /// Moves the source's watermark forward to `w` (never back) and tells the readers.
@@ -100,5 +160,34 @@ impl SourceDriver {
             }
         }
         self.readers = open;
+    }
+}
+
+/// The next checkpoint request; never, without checkpoints.
+async fn recv(triggers: &mut Option<mpsc::UnboundedReceiver<u64>>) -> Option<u64> {
+    match triggers {
+        Some(t) => t.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn source_state(
+    name: &str,
+    watermark: i64,
+    splits: &SplitWatermarks,
+    positions: &std::collections::BTreeMap<Option<String>, String>,
+) -> SourceState {
+    SourceState {
+        name: name.to_string(),
+        watermark,
+        splits: splits
+            .watermarks()
+            .into_iter()
+            .map(|(split, w)| SplitState {
+                position: positions.get(&split).cloned(),
+                split,
+                watermark: w,
+            })
+            .collect(),
     }
 }

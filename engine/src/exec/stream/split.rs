@@ -19,20 +19,39 @@ use datafusion::arrow::error::ArrowError;
 
 const SPLIT_METADATA: &str = "sluice.split";
 const CAUGHT_UP_METADATA: &str = "sluice.split.caught_up";
+const POSITION_METADATA: &str = "sluice.split.position";
 
-/// Marks `batch` as read from `split`.
-pub fn tag_split(batch: RecordBatch, split: &str) -> Result<RecordBatch, ArrowError> {
-    tag(batch, split, false)
+/// Marks `batch` as read from `split`, which reads on at `position` (for checkpoints; in the
+/// connector's notation, e.g. the next Kafka offset).
+pub fn tag_split(
+    batch: RecordBatch,
+    split: &str,
+    position: Option<&str>,
+) -> Result<RecordBatch, ArrowError> {
+    tag(batch, split, position, false)
 }
 
 /// An empty batch saying `split` has been read to its end for now.
 pub fn caught_up_marker(schema: &SchemaRef, split: &str) -> Result<RecordBatch, ArrowError> {
-    tag(RecordBatch::new_empty(Arc::clone(schema)), split, true)
+    tag(
+        RecordBatch::new_empty(Arc::clone(schema)),
+        split,
+        None,
+        true,
+    )
 }
 
-fn tag(batch: RecordBatch, split: &str, caught_up: bool) -> Result<RecordBatch, ArrowError> {
+fn tag(
+    batch: RecordBatch,
+    split: &str,
+    position: Option<&str>,
+    caught_up: bool,
+) -> Result<RecordBatch, ArrowError> {
     let mut metadata = batch.schema().metadata().clone();
     metadata.insert(SPLIT_METADATA.to_string(), split.to_string());
+    if let Some(p) = position {
+        metadata.insert(POSITION_METADATA.to_string(), p.to_string());
+    }
     if caught_up {
         metadata.insert(CAUGHT_UP_METADATA.to_string(), "true".to_string());
     }
@@ -45,6 +64,7 @@ fn tag(batch: RecordBatch, split: &str, caught_up: bool) -> Result<RecordBatch, 
 pub struct SplitTag {
     pub split: String,
     pub caught_up: bool,
+    pub position: Option<String>,
 }
 
 /// The tag of a batch, and the batch with the plan's own schema again.
@@ -57,10 +77,18 @@ pub fn untag_split(
         return Ok((batch, None));
     };
     let caught_up = metadata.contains_key(CAUGHT_UP_METADATA);
+    let position = metadata.get(POSITION_METADATA).cloned();
     let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     let batch =
         RecordBatch::try_new_with_options(Arc::clone(schema), batch.columns().to_vec(), &options)?;
-    Ok((batch, Some(SplitTag { split, caught_up })))
+    Ok((
+        batch,
+        Some(SplitTag {
+            split,
+            caught_up,
+            position,
+        }),
+    ))
 }
 
 #[derive(Debug)]
@@ -106,6 +134,29 @@ impl SplitWatermarks {
         }
     }
 
+    /// Each split's watermark, for a checkpoint.
+    pub fn watermarks(&self) -> Vec<(Option<String>, i64)> {
+        let mut all: Vec<_> = self
+            .splits
+            .iter()
+            .map(|(k, s)| (k.clone(), s.watermark))
+            .collect();
+        all.sort();
+        all
+    }
+
+    /// Takes back a split's checkpointed watermark (it counts as caught up until it sends).
+    pub fn restore(&mut self, split: Option<String>, watermark: i64, now: Instant) {
+        self.splits.insert(
+            split,
+            Split {
+                watermark,
+                last: now,
+                may_idle: false,
+            },
+        );
+    }
+
     /// The smallest watermark of the splits that are not idle (silent for `idle` and caught
     /// up); when all are idle, the largest (nothing is coming that could be late).
     pub fn current(&self, now: Instant, idle: Duration) -> i64 {
@@ -139,11 +190,12 @@ mod tests {
             vec![Arc::new(Int64Array::from(vec![1, 2]))],
         )
         .unwrap();
-        let tagged = tag_split(batch.clone(), "3").unwrap();
+        let tagged = tag_split(batch.clone(), "3", Some("42")).unwrap();
         let (back, tag) = untag_split(tagged, &schema).unwrap();
         let expected = SplitTag {
             split: "3".into(),
             caught_up: false,
+            position: Some("42".into()),
         };
         assert_eq!(tag, Some(expected));
         assert_eq!(back.schema(), schema);
@@ -159,6 +211,7 @@ mod tests {
         Some(SplitTag {
             split: split.into(),
             caught_up,
+            position: None,
         })
     }
 

@@ -122,6 +122,51 @@ mod tests {
         }
     }
 
+    /// The windows of `kind` holding `ts`, found the slow way: every slide-aligned start
+    /// near `ts`, kept when `[start, start + size)` contains it.
+    fn containing(slide: i64, size: i64, ts: i64) -> Vec<i64> {
+        let first = (ts - size).div_euclid(slide) * slide;
+        (0..=size / slide + 2)
+            .map(|k| first + k * slide)
+            .filter(|&s| s <= ts && ts < s + size)
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_tumbling_window_event_lands_in_exactly_the_window_containing_it(
+            ts in -10_000_000_000_000i64..10_000_000_000_000,
+            size in 1i64..100_000_000,
+        ) {
+            let k = WindowKind::Tumble { size_ms: size };
+            proptest::prop_assert_eq!(starts(k, ts), containing(size, size, ts));
+        }
+
+        #[test]
+        fn a_hopping_window_event_lands_in_exactly_the_windows_containing_it(
+            ts in -10_000_000_000_000i64..10_000_000_000_000,
+            slide in 1i64..10_000_000,
+            per_slide in 1i64..50,
+            extra in 0i64..10_000_000,
+        ) {
+            // Sizes that are and are not multiples of the slide.
+            let size = slide * per_slide + extra % slide;
+            let k = WindowKind::Hop { slide_ms: slide, size_ms: size };
+            let got = starts(k, ts);
+            proptest::prop_assert_eq!(&got, &containing(slide, size, ts));
+            // No window twice, and as many as the size spans slides.
+            let mut unique = got.clone();
+            unique.dedup();
+            proptest::prop_assert_eq!(unique.len(), got.len());
+            proptest::prop_assert!(got.len() as i64 >= size / slide);
+            proptest::prop_assert!(got.len() as i64 <= size / slide + 1);
+            for s in got {
+                proptest::prop_assert_eq!(s.rem_euclid(slide), 0);
+                proptest::prop_assert!(k.end(s) > ts);
+            }
+        }
+    }
+
     #[test]
     fn durations_read_like_sql_intervals() {
         assert_eq!(duration(60_000), "1m");

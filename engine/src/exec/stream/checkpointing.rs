@@ -1,0 +1,209 @@
+//! The checkpoint coordinator of a stream job (see `crate::checkpoint` for the protocol):
+//! every interval it asks the sources for a checkpoint, gathers what sources and statements
+//! report, waits until every sink has written what came before its marker, writes the
+//! manifest and only then commits the sources' positions.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::checkpoint::{
+    BarrierAck, CheckpointConfig, CheckpointStore, Manifest, SourcePositions, SourceState,
+    SplitPositions, StatementState,
+};
+use crate::exec::metrics::JobMetrics;
+
+/// Checkpointing of one job run: where, how often, and what it resumed from.
+pub struct JobCheckpoints {
+    pub config: CheckpointConfig,
+    pub store: CheckpointStore,
+    /// The job file's name.
+    pub job: String,
+    /// A hash of the job's SQL (see `Manifest::fingerprint`).
+    pub fingerprint: String,
+    pub restored: Option<Manifest>,
+}
+
+/// What a source or statement tells the coordinator about checkpoint `id`.
+pub enum Report {
+    Source {
+        id: u64,
+        index: usize,
+        state: SourceState,
+    },
+    Statement {
+        id: u64,
+        index: usize,
+        state: StatementState,
+        /// Released once the statement's sinks have written everything before the barrier.
+        acks: Vec<BarrierAck>,
+    },
+    /// A statement could not write its state: the checkpoint is abandoned.
+    Failed { id: u64, what: String },
+}
+
+impl Report {
+    fn id(&self) -> u64 {
+        match self {
+            Report::Source { id, .. }
+            | Report::Statement { id, .. }
+            | Report::Failed { id, .. } => *id,
+        }
+    }
+}
+
+pub struct Coordinator {
+    pub checkpoints: Arc<JobCheckpoints>,
+    /// One per source, in job order.
+    pub triggers: Vec<mpsc::UnboundedSender<u64>>,
+    pub statements: usize,
+    pub reports: mpsc::UnboundedReceiver<Report>,
+    pub positions: Arc<SourcePositions>,
+    pub metrics: Arc<JobMetrics>,
+}
+
+impl Coordinator {
+    /// Takes checkpoints until a source ends (the job is finishing: nothing to resume).
+    pub async fn run(mut self) {
+        let c = Arc::clone(&self.checkpoints);
+        let mut next = match c.store.ids() {
+            Ok(ids) => ids.first().map_or(1, |n| n + 1),
+            Err(e) => {
+                tracing::warn!("checkpoints are off: {e}");
+                return;
+            }
+        };
+        let mut ticks = tokio::time::interval_at(
+            tokio::time::Instant::now() + c.config.interval,
+            c.config.interval,
+        );
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.checkpoint(next).await {
+                Ok(true) => next += 1,
+                Ok(false) => return,
+                Err(why) => {
+                    tracing::warn!("checkpoint {next} abandoned: {why}");
+                    if let Err(e) = std::fs::remove_dir_all(c.store.checkpoint_dir(next)) {
+                        tracing::debug!("removing abandoned checkpoint {next}: {e}");
+                    }
+                    next += 1;
+                }
+            }
+        }
+    }
+
+    /// Takes checkpoint `id`. `Ok(false)`: a source has ended, checkpoints stop.
+    async fn checkpoint(&mut self, id: u64) -> Result<bool, String> {
+        let c = Arc::clone(&self.checkpoints);
+        let started = Instant::now();
+        c.store.begin(id).map_err(|e| e.to_string())?;
+        for trigger in &self.triggers {
+            if trigger.send(id).is_err() {
+                let _ = std::fs::remove_dir_all(c.store.checkpoint_dir(id));
+                return Ok(false);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + c.config.timeout;
+        let mut sources: Vec<Option<SourceState>> = vec![None; self.triggers.len()];
+        let mut statements: Vec<Option<StatementState>> = vec![None; self.statements];
+        let mut acks = Vec::new();
+        while sources.iter().any(Option::is_none) || statements.iter().any(Option::is_none) {
+            let report = match tokio::time::timeout_at(deadline, self.reports.recv()).await {
+                Err(_) => return Err(format!("not complete after {:?}", c.config.timeout)),
+                // Every source and statement has stopped: the job is ending.
+                Ok(None) => return Ok(false),
+                Ok(Some(r)) => r,
+            };
+            if report.id() != id {
+                continue;
+            }
+            match report {
+                Report::Source { index, state, .. } => sources[index] = Some(state),
+                Report::Statement {
+                    index,
+                    state,
+                    acks: a,
+                    ..
+                } => {
+                    statements[index] = Some(state);
+                    acks.extend(a);
+                }
+                Report::Failed { what, .. } => return Err(what),
+            }
+        }
+        if let Some(s) = sources
+            .iter()
+            .flatten()
+            .find(|s| s.splits.iter().all(|split| split.position.is_none()))
+        {
+            tracing::warn!(
+                "checkpoints are off for this job: source '{}' cannot say how far it has read \
+                 (only Kafka sources can), so a restart could not resume it",
+                s.name
+            );
+            let _ = std::fs::remove_dir_all(c.store.checkpoint_dir(id));
+            return Ok(false);
+        }
+        let written = futures::future::join_all(acks.into_iter().map(BarrierAck::wait));
+        if tokio::time::timeout_at(deadline, written).await.is_err() {
+            return Err(format!(
+                "the sinks had not written their rows after {:?}",
+                c.config.timeout
+            ));
+        }
+        let manifest = Manifest {
+            id,
+            job: c.job.clone(),
+            fingerprint: c.fingerprint.clone(),
+            created_ms: chrono::Utc::now().timestamp_millis(),
+            sources: sources.into_iter().flatten().collect(),
+            statements: statements.into_iter().flatten().collect(),
+        };
+        c.store.commit(&manifest).map_err(|e| e.to_string())?;
+        self.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            "checkpoint {id} complete in {} ms ({} bytes of state) at {}",
+            started.elapsed().as_millis(),
+            manifest.state_bytes(),
+            c.store.checkpoint_dir(id).display()
+        );
+        if let Err(e) = c.store.prune(c.config.retained) {
+            tracing::warn!("pruning old checkpoints: {e}");
+        }
+        commit_positions(&self.positions, &manifest.sources).await;
+        Ok(true)
+    }
+}
+
+/// The checkpointed (or, at a clean end, final) positions of every source go back to the
+/// systems they came from.
+pub async fn commit_positions(positions: &Arc<SourcePositions>, sources: &[SourceState]) {
+    let commits: Vec<(String, SplitPositions)> = sources
+        .iter()
+        .map(|s| (s.name.clone(), split_positions(s)))
+        .collect();
+    let positions = Arc::clone(positions);
+    // Commits are blocking client calls.
+    let done = tokio::task::spawn_blocking(move || {
+        for (name, at) in commits {
+            positions.commit(&name, &at);
+        }
+    })
+    .await;
+    if let Err(e) = done {
+        tracing::warn!("committing source positions: {e}");
+    }
+}
+
+/// A source's positions by split, as its connector resumes from them.
+pub fn split_positions(source: &SourceState) -> SplitPositions {
+    source
+        .splits
+        .iter()
+        .filter_map(|s| Some((s.split.clone()?, s.position.clone()?)))
+        .collect()
+}

@@ -1,0 +1,284 @@
+//! Crash and resume: `pv_uv.sql` runs in stream mode over Kafka (real broker, Redis and
+//! MariaDB) taking checkpoints; it is killed with SIGKILL after a checkpoint, while windows
+//! are open and after it has written rows the checkpoint does not cover; more input
+//! arrives; the restarted job resumes from the checkpoint. MySQL and Redis must then hold
+//! exactly what the batch run computes: nothing lost, nothing counted twice. (A day of
+//! generated traffic, so windows close before the kill.)
+//! (`scripts/kill-test.sh` kills the four jobs at many random points.)
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use common::{TestDb, kafka_broker, produce_to_kafka, query_csv, sluice_ok, spawn_logged};
+use redis::Commands;
+
+const REDIS: &str = "redis://127.0.0.1:6379/0";
+
+struct Job(Option<Child>);
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The events the summary line says a run wrote to `access_events`.
+fn events_written(summary: &str) -> u64 {
+    let at = summary.find("access_events=").expect(summary) + "access_events=".len();
+    summary[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect(summary)
+}
+
+/// The newest complete checkpoint's manifest in `dir`, as JSON.
+fn latest_manifest(dir: &Path) -> Option<serde_json::Value> {
+    let mut ids: Vec<u64> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.into_iter().rev().find_map(|id| {
+        let text = std::fs::read(dir.join(format!("chk-{id}/_manifest.json"))).ok()?;
+        serde_json::from_slice(&text).ok()
+    })
+}
+
+/// How many events of `access_events` a manifest has read (offsets start at 0).
+fn events_checkpointed(manifest: &serde_json::Value) -> u64 {
+    manifest["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["name"] == "access_events")
+        .flat_map(|s| s["splits"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["position"].as_str()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled() {
+    let brokers = kafka_broker();
+    let tag = format!("kill{}", std::process::id());
+    let db = TestDb::new("kill");
+    let prefix = format!("sluice-test:{tag}:");
+    let mut redis = redis::Client::open(REDIS)
+        .unwrap()
+        .get_connection()
+        .expect("Redis at 127.0.0.1:6379");
+
+    // A day of generated traffic (the real sample spans under a minute: no window would
+    // close before the kill), in two halves fed one after the other.
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("day.log");
+    common::produce(&input, 20_000, 7, 0);
+    let text = std::fs::read_to_string(&input).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let halves = [tmp.path().join("first.log"), tmp.path().join("second.log")];
+    std::fs::write(&halves[0], first.join("\n") + "\n").unwrap();
+    std::fs::write(&halves[1], second.join("\n") + "\n").unwrap();
+
+    // What batch mode computes from the whole file.
+    let expected_wh = tempfile::tempdir().unwrap();
+    let wh_set = format!("warehouse={}", expected_wh.path().display());
+    let raw_set = format!("raw_path={}", input.display());
+    sluice_ok(&[
+        "run",
+        "jobs/clean.sql",
+        "--no-progress",
+        "--set",
+        &raw_set,
+        "--set",
+        &wh_set,
+    ]);
+    sluice_ok(&["run", "jobs/pv_uv.sql", "--no-progress", "--set", &wh_set]);
+    let expected = query_csv(
+        expected_wh.path(),
+        &[],
+        "SELECT * FROM realtime_pv_uv_stat ORDER BY window_end, window_size, cms_type, cms_id",
+    );
+    assert!(expected.len() > 1000, "{} rows", expected.len());
+
+    let stream_wh = tempfile::tempdir().unwrap();
+    let checkpoints = stream_wh.path().join("_checkpoints").join("pv_uv");
+    let sets = [
+        format!("kafka_brokers={brokers}"),
+        "kafka_startup_mode=earliest-offset".to_string(),
+        format!("events_topic={tag}-events"),
+        format!("dead_letter_topic={tag}-dlq"),
+        format!("redis_key_prefix={prefix}"),
+        format!("mysql_url={}", db.url()),
+        // Partitions never count as idle: the pause between the halves holds no watermark.
+        "idle_timeout_ms=600000".to_string(),
+        "checkpoint.interval=300ms".to_string(),
+        format!("warehouse={}", stream_wh.path().display()),
+    ];
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "-v",
+            "run",
+            "--mode",
+            "stream",
+            "--no-progress",
+            "--profile",
+            "stack",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for s in &sets {
+            a.push("--set".into());
+            a.push(s.clone());
+        }
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    // Cleaning a half into the events topic: a bounded stream run of stream_clean.sql.
+    let clean_half = |half: usize| -> u64 {
+        let raw_topic = format!("{tag}-raw{half}");
+        produce_to_kafka(&brokers, &raw_topic, &halves[half]);
+        let raw_set = format!("raw_topic={raw_topic}");
+        let a = args(&[
+            "jobs/stream_clean.sql",
+            "--set",
+            "kafka_bounded_mode=latest-offset",
+            "--set",
+            &raw_set,
+        ]);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        events_written(&sluice_ok(&a))
+    };
+
+    let first_events = clean_half(0);
+    assert!(first_events > 1000, "{first_events} events");
+
+    // pv_uv runs on, until a checkpoint has every event of the first half.
+    let logs = tempfile::tempdir().unwrap();
+    let a = args(&["jobs/pv_uv.sql"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let mut job = Job(Some(spawn_logged(
+        &a,
+        std::fs::File::create(logs.path().join("before.log")).unwrap(),
+    )));
+    let log = |name: &str| std::fs::read_to_string(logs.path().join(name)).unwrap_or_default();
+    let started = Instant::now();
+    let manifest = loop {
+        if let Some(m) = latest_manifest(&checkpoints)
+            && events_checkpointed(&m) == first_events
+        {
+            break m;
+        }
+        if let Ok(Some(status)) = job.0.as_mut().unwrap().try_wait() {
+            panic!("pv_uv exited early: {status}\n{}", log("before.log"));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint with all {first_events} events after 120 s\n{}",
+            log("before.log")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Windows are open at the checkpoint (their state is in it) ...
+    let state_files: usize = manifest["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["stages"].as_array().cloned().unwrap_or_default())
+        .map(|s| s["files"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(state_files > 0, "no open window in {manifest}");
+    // ... and rows went out before it.
+    let written_before = db.query("SELECT COUNT(*) FROM realtime_pv_uv_stat")[0]
+        .get::<i64, _>(0)
+        .unwrap();
+    assert!(written_before > 0);
+    // Let it run past the checkpoint a little, then kill it: no goodbye.
+    std::thread::sleep(Duration::from_millis(150));
+    let mut child = job.0.take().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The second half arrives while it is down; the restart resumes and runs to the end.
+    clean_half(1);
+    // Started without its checkpoint it would begin at the end of the topic (so a rerun from
+    // scratch cannot pass for a resume); the checkpoint's offsets take precedence.
+    let a = args(&[
+        "jobs/pv_uv.sql",
+        "--set",
+        "kafka_bounded_mode=latest-offset",
+        "--set",
+        "kafka_startup_mode=latest-offset",
+    ]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = common::sluice(&a);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        common::stderr_of(&out),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("resuming from checkpoint {}", manifest["id"])),
+        "{stderr}"
+    );
+    assert!(stdout.contains("realtime_pv_uv_stat="), "{stdout}");
+
+    // MySQL: exactly the batch rows.
+    let db_set = format!("mysql_url={}", db.url());
+    let got = query_csv(
+        expected_wh.path(),
+        &["--profile", "stack", "--set", &db_set],
+        "SELECT * FROM realtime_pv_uv_stat ORDER BY window_end, window_size, cms_type, cms_id",
+    );
+    assert_eq!(got.len(), expected.len(), "row count");
+    assert_eq!(got, expected);
+
+    // Redis: exactly the batch's keys and values.
+    let mut want: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for r in query_csv(
+        expected_wh.path(),
+        &[],
+        "SELECT window_size, cms_type, cms_id, CAST(window_end AS BIGINT), pv, uv FROM realtime_pv_uv_stat",
+    ) {
+        want.insert(
+            format!("{prefix}realtime:pv:uv:{}:{}:{}:{}", r[0], r[1], r[2], r[3]),
+            BTreeMap::from([
+                ("pv".to_string(), r[4].clone()),
+                ("uv".to_string(), r[5].clone()),
+            ]),
+        );
+    }
+    let keys: BTreeSet<String> = redis
+        .scan_match::<_, String>(format!("{prefix}*"))
+        .unwrap()
+        .map(|k| k.unwrap())
+        .collect();
+    let mut have = BTreeMap::new();
+    for key in &keys {
+        let fields: BTreeMap<String, String> = redis.hgetall(key).unwrap();
+        have.insert(key.clone(), fields);
+    }
+    for key in &keys {
+        let _: Result<(), _> = redis.del(key);
+    }
+    assert_eq!(have.len(), want.len(), "Redis key count");
+    assert_eq!(have, want);
+
+    // The job finished: its checkpoints are gone, nothing is left to resume.
+    assert!(latest_manifest(&checkpoints).is_none());
+}
