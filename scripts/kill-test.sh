@@ -8,7 +8,7 @@
 #   scripts/kill-test.sh [KILLS] [SLICES]     default 12 kills over 10 input slices
 #
 # Needs the services (scripts/services.sh ensure) and a Kafka broker (scripts/kafka-dev.sh;
-# started here). Uses a release build if present (SLUICE=path overrides), else builds debug.
+# started here). Uses a release build if present (SLUICE=path overrides), else the debug one.
 # stream_clean.sql is not killed: its Kafka sink is at-least-once, so a replay after a kill
 # would write some events twice (see the closing note of issue 5).
 set -euo pipefail
@@ -19,8 +19,10 @@ SEED="${SEED:-$RANDOM}"
 RANDOM=$SEED
 TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}"
 if [ -z "${SLUICE:-}" ]; then
-    if [ -x "$TARGET/release/sluice" ]; then SLUICE="$TARGET/release/sluice"; else
-        cargo build -q -p sluice --bin sluice
+    if [ -x "$TARGET/release/sluice" ]; then SLUICE="$TARGET/release/sluice"
+    elif [ -x "$TARGET/debug/sluice" ]; then SLUICE="$TARGET/debug/sluice" # scripts/test.sh's
+    else
+        cargo build -q --workspace --all-targets
         SLUICE="$TARGET/debug/sluice"
     fi
 fi
