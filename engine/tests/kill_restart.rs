@@ -2,7 +2,8 @@
 //! MariaDB) taking checkpoints; it is killed with SIGKILL after a checkpoint, while windows
 //! are open and after it has written rows the checkpoint does not cover; more input
 //! arrives; the restarted job resumes from the checkpoint. MySQL and Redis must then hold
-//! exactly what the batch run computes: nothing lost, nothing counted twice. (A day of
+//! exactly what the batch run computes: nothing lost, nothing counted twice. The newest
+//! checkpoint is damaged before the restart: it must be skipped for the one before. (A day of
 //! generated traffic, so windows close before the kill.)
 //! (`scripts/kill-test.sh` kills the four jobs at many random points.)
 
@@ -208,11 +209,31 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
         .get::<i64, _>(0)
         .unwrap();
     assert!(written_before > 0);
-    // Let it run past the checkpoint a little, then kill it: no goodbye.
-    std::thread::sleep(Duration::from_millis(150));
+    // Let it run on until a later checkpoint is complete, then kill it: no goodbye.
+    let first_id = manifest["id"].as_u64().unwrap();
+    while latest_manifest(&checkpoints).map_or(0, |m| m["id"].as_u64().unwrap()) <= first_id {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{}",
+            log("before.log")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut child = job.0.take().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+
+    // The newest checkpoint is damaged (a state file overwritten): the restart must skip it
+    // for the one before, which has every event of the first half too.
+    let newest = latest_manifest(&checkpoints).unwrap();
+    let newest_id = newest["id"].as_u64().unwrap();
+    let damaged = newest["statements"][0]["stages"][0]["files"][0]["name"]
+        .as_str()
+        .expect("a state file")
+        .to_string();
+    let path = checkpoints.join(format!("chk-{newest_id}")).join(&damaged);
+    let len = std::fs::metadata(&path).unwrap().len() as usize;
+    std::fs::write(&path, vec![0xAB; len]).unwrap();
 
     // The second half arrives while it is down; the restart resumes and runs to the end.
     clean_half(1);
@@ -233,8 +254,19 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains(&format!("resuming from checkpoint {}", manifest["id"])),
+        stderr.contains(&format!("skipping checkpoint {newest_id}"))
+            && stderr.contains(&format!("state file {damaged} does not match its manifest")),
         "{stderr}"
+    );
+    let resumed: u64 = stderr
+        .split("resuming from checkpoint ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no resume in: {stderr}"));
+    assert!(
+        (first_id..newest_id).contains(&resumed),
+        "resumed from {resumed}, expected one in {first_id}..{newest_id}"
     );
     assert!(stdout.contains("realtime_pv_uv_stat="), "{stdout}");
 
