@@ -1,0 +1,2 @@
+INSERT INTO dwd_access SELECT 1;
+INSERT INTO dwd_access SELECT 2;

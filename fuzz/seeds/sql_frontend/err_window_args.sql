@@ -1,0 +1,1 @@
+SELECT TUMBLE(event_time, INTERVAL) FROM access_events GROUP BY HOP(event_time)

@@ -1,0 +1,2 @@
+SELECT '中文', "é" FROM
+	dwd_access WHERE ip = '😀'

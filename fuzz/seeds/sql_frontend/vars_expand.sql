@@ -1,0 +1,2 @@
+SELECT ${undefined_var};
+SELECT "${warehouse:-x}" -- ${in_comment}
