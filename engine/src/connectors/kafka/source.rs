@@ -251,18 +251,17 @@ impl Reader {
 
     fn consumer(&self) -> Result<BaseConsumer> {
         let mut config = client_config(&self.target.brokers, &self.target.properties);
-        // Committed offsets follow what was read, or what was checkpointed; bounded reads
-        // commit nothing.
-        if self.commit != Commit::AsRead || !config.config_map().contains_key("enable.auto.commit")
-        {
-            config.set(
-                "enable.auto.commit",
-                if self.commit == Commit::AsRead {
-                    "true"
-                } else {
-                    "false"
-                },
-            );
+        // Committed offsets follow what was read (unless the table says otherwise), or only
+        // what was checkpointed; bounded reads commit nothing.
+        match self.commit {
+            Commit::AsRead => {
+                if !config.config_map().contains_key("enable.auto.commit") {
+                    config.set("enable.auto.commit", "true");
+                }
+            }
+            Commit::Never | Commit::OnCheckpoint => {
+                config.set("enable.auto.commit", "false");
+            }
         }
         // End of partition: where a bounded read stops, and where a stream's partition is
         // caught up (may count as idle).

@@ -325,7 +325,13 @@ impl WindowAggregate {
         if !self.pending.is_empty() {
             let rows =
                 datafusion::arrow::compute::concat_batches(&self.spec.input_schema, &self.pending)?;
-            files.push(("pending".to_string(), ipc_bytes(&rows)?));
+            let mut metadata = rows.schema_ref().metadata().clone();
+            metadata.insert(PENDING_METADATA.to_string(), "true".to_string());
+            let schema = Arc::new(rows.schema_ref().as_ref().clone().with_metadata(metadata));
+            files.push((
+                "pending".to_string(),
+                ipc_bytes(&rows.with_schema(schema)?)?,
+            ));
         }
         Ok(files)
     }
@@ -750,15 +756,8 @@ fn window_start(batch: &RecordBatch) -> Result<i64> {
 
 /// A batch as an Arrow IPC file.
 fn ipc_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
-    let mut batch = batch.clone();
-    if !batch.schema_ref().metadata().contains_key(WINDOW_METADATA) {
-        let mut metadata = batch.schema_ref().metadata().clone();
-        metadata.insert(PENDING_METADATA.to_string(), "true".to_string());
-        let schema = Arc::new(batch.schema_ref().as_ref().clone().with_metadata(metadata));
-        batch = batch.with_schema(schema)?;
-    }
     let mut writer = FileWriter::try_new(Vec::new(), batch.schema_ref())?;
-    writer.write(&batch)?;
+    writer.write(batch)?;
     writer.finish()?;
     Ok(writer.into_inner()?)
 }

@@ -33,22 +33,21 @@ pub struct SourceDriver {
 }
 
 /// The source's progress: event time per split, and how far each split was read.
-#[derive(Default)]
 struct Progress {
     watermark: i64,
     splits: SplitWatermarks,
     positions: std::collections::BTreeMap<Option<String>, String>,
 }
 
-impl SourceDriver {
-    /// Runs until the source ends, fails, or no statement reads it any more. When it ended,
-    /// it says where it stood at the end.
-    pub async fn run(mut self, ctx: Arc<TaskContext>) -> Result<Option<SourceState>> {
+impl Progress {
+    /// From the start, or from where a checkpoint left the source.
+    fn new(restored: Option<SourceState>) -> Self {
         let mut progress = Progress {
             watermark: i64::MIN,
-            ..Default::default()
+            splits: SplitWatermarks::default(),
+            positions: Default::default(),
         };
-        if let Some(state) = self.restored.take() {
+        if let Some(state) = restored {
             progress.watermark = state.watermark;
             let now = Instant::now();
             for split in state.splits {
@@ -60,15 +59,37 @@ impl SourceDriver {
                 }
             }
         }
+        progress
+    }
+
+    /// Where the source stands, for a checkpoint (or at its end).
+    fn state(&self, name: &str) -> SourceState {
+        SourceState {
+            name: name.to_string(),
+            watermark: self.watermark,
+            splits: self
+                .splits
+                .watermarks()
+                .into_iter()
+                .map(|(split, w)| SplitState {
+                    position: self.positions.get(&split).cloned(),
+                    split,
+                    watermark: w,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl SourceDriver {
+    /// Runs until the source ends, fails, or no statement reads it any more. When it ended,
+    /// it says where it stood at the end.
+    pub async fn run(mut self, ctx: Arc<TaskContext>) -> Result<Option<SourceState>> {
+        let mut progress = Progress::new(self.restored.take());
         let (mut triggers, reports) = match self.checkpoints.take() {
             Some((t, r)) => (Some(t), Some(r)),
             None => (None, None),
         };
-        let Progress {
-            watermark,
-            splits,
-            positions,
-        } = &mut progress;
         let schema = self.plan.schema();
         // Partitions are read one after another so a file keeps its order.
         for partition in 0..self.plan.output_partitioning().partition_count() {
@@ -80,8 +101,8 @@ impl SourceDriver {
                     Some(id) = recv(&mut triggers) => {
                         // Everything sent so far is before the barrier; the positions say
                         // where reading goes on after it.
-                        let state = source_state(&self.name, *watermark, splits, positions);
                         if let Some(r) = &reports {
+                            let state = progress.state(&self.name);
                             let _ = r.send(Report::Source { id, index: self.index, state });
                         }
                         self.send(Event::Barrier(id)).await;
@@ -95,8 +116,8 @@ impl SourceDriver {
                             idle = true;
                             self.send(Event::Idle).await;
                             // Splits that went silent stop holding back the ones that sent last.
-                            let w = splits.current(Instant::now(), self.idle_timeout);
-                            self.advance(watermark, w).await;
+                            let w = progress.splits.current(Instant::now(), self.idle_timeout);
+                            self.advance(&mut progress.watermark, w).await;
                         }
                         continue;
                     }
@@ -112,10 +133,12 @@ impl SourceDriver {
                 if let Some(tag) = &split
                     && let Some(p) = &tag.position
                 {
-                    positions.insert(Some(tag.split.clone()), p.clone());
+                    progress
+                        .positions
+                        .insert(Some(tag.split.clone()), p.clone());
                 }
                 let now = Instant::now();
-                splits.touch(&split, batch.num_rows(), now);
+                progress.splits.touch(&split, batch.num_rows(), now);
                 if batch.num_rows() == 0 {
                     continue;
                 }
@@ -128,19 +151,17 @@ impl SourceDriver {
                 };
                 self.send(Event::Batch(batch)).await;
                 if let Some(w) = seen {
-                    splits.observe(&split, w);
+                    progress.splits.observe(&split, w);
                 }
-                let w = splits.current(now, self.idle_timeout);
-                self.advance(watermark, w).await;
+                let w = progress.splits.current(now, self.idle_timeout);
+                self.advance(&mut progress.watermark, w).await;
                 if self.readers.is_empty() {
                     return Ok(None);
                 }
             }
         }
         self.send(Event::End).await;
-        Ok(Some(source_state(
-            &self.name, *watermark, splits, positions,
-        )))
+        Ok(Some(progress.state(&self.name)))
     }
 
     /// Moves the source's watermark forward to `w` (never back) and tells the readers.
@@ -168,26 +189,5 @@ async fn recv(triggers: &mut Option<mpsc::UnboundedReceiver<u64>>) -> Option<u64
     match triggers {
         Some(t) => t.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-fn source_state(
-    name: &str,
-    watermark: i64,
-    splits: &SplitWatermarks,
-    positions: &std::collections::BTreeMap<Option<String>, String>,
-) -> SourceState {
-    SourceState {
-        name: name.to_string(),
-        watermark,
-        splits: splits
-            .watermarks()
-            .into_iter()
-            .map(|(split, w)| SplitState {
-                position: positions.get(&split).cloned(),
-                split,
-                watermark: w,
-            })
-            .collect(),
     }
 }
