@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Crash test of the live board: the real sample flows raw -> Kafka -> stream_clean.sql ->
-# Kafka -> pv_uv / hot_courses / online_users -> MySQL + Redis, in slices, while the board
+# Kafka -> pv_uv / hot_courses / online_users -> MySQL + Redis, in slices, while the four
 # jobs are killed with SIGKILL at random moments (mid-window, mid-checkpoint, mid-flush) and
 # restarted at once. When the input is consumed, MySQL and Redis must equal what batch mode
-# computes from the same file: no missing and no extra rows, no value counted twice.
+# computes from the same file: no missing and no extra rows, no value counted twice; and
+# the events topic must hold each cleaned event once.
 #
 #   scripts/kill-test.sh [KILLS] [SLICES]     default 12 kills over 10 input slices
 #
 # Needs the services (scripts/services.sh ensure) and a Kafka broker (scripts/kafka-dev.sh;
 # started here). Uses a release build if present (SLUICE=path overrides), else the debug one.
-# stream_clean.sql is not killed: its Kafka sink is at-least-once, so a replay after a kill
-# would write some events twice (see the closing note of issue 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KILLS="${1:-12}"
@@ -51,6 +50,7 @@ STACK=(--profile stack --set "kafka_brokers=$BROKERS" --set "raw_topic=$TAG-raw"
     --set "warehouse=$WORK/wh" --set "checkpoint.interval=${CHECKPOINT_INTERVAL:-1s}"
     --set "idle_timeout_ms=600000" --set "kafka_startup_mode=earliest-offset")
 BOARD=(pv_uv hot_courses online_users)
+JOBS=(stream_clean "${BOARD[@]}")
 
 # The reference: batch mode over the same file.
 "$SLUICE" run jobs/clean.sql --no-progress --set "raw_path=$SAMPLE" --set "warehouse=$WORK/ref" >/dev/null
@@ -77,11 +77,11 @@ produce_slice() {
     "$SLUICE" produce --to kafka --brokers "$BROKERS" --topic "$TAG-raw" --partitions 1 \
         --mode replay --speedup 0 --quiet "$1"
 }
-kill_some() { # kills a random board job at a random moment within ~$1 ms, restarts it
+kill_some() { # kills a job (default: a random one) at a random moment within ~$1 ms, restarts it
     local ms=$(( RANDOM % $1 ))
     sleep "$(printf '0.%03d' $(( ms % 1000 )))"
     sleep $(( ms / 1000 ))
-    local job="${BOARD[$(( RANDOM % ${#BOARD[@]} ))]}"
+    local job="${2:-${JOBS[$(( RANDOM % ${#JOBS[@]} ))]}}"
     kill -9 "${PIDS[$job]}" 2>/dev/null || true
     wait "${PIDS[$job]}" 2>/dev/null || true
     kills=$(( kills + 1 ))
@@ -92,6 +92,9 @@ kill_some() { # kills a random board job at a random moment within ~$1 ms, resta
 per_slice=$(( (KILLS + SLICES - 1) / SLICES ))
 for slice in "$WORK"/slice.*; do
     produce_slice "$slice"
+    # Every other slice, stream_clean is killed while it cleans it: after it has written
+    # events that its last checkpoint does not cover.
+    if [ "$kills" -lt "$KILLS" ] && [ $(( RANDOM % 2 )) -eq 0 ]; then kill_some 300 stream_clean; fi
     for _ in $(seq "$per_slice"); do
         [ "$kills" -lt "$KILLS" ] && kill_some 2500
     done
@@ -130,7 +133,8 @@ for job in "${BOARD[@]}"; do
     unset "PIDS[$job]"
 done
 resumed=$(cat "$WORK"/*.log | grep -c "resuming from checkpoint" || true)
-log "$kills kills, $resumed resumes from a checkpoint"
+replayed=$(grep -o "access_events: [0-9]* messages on topic" "$WORK/stream_clean.log" | awk '$2 > 0 { n++; m += $2 } END { printf "%d restarts with %d events", n, m }')
+log "$kills kills, $resumed resumes from a checkpoint; stream_clean: $replayed on the topic past its checkpoint"
 
 # Compare: MySQL through sluice (same formatting as the reference) and Redis.
 fail=0
@@ -145,6 +149,16 @@ for spec in "realtime_pv_uv_stat:window_end, window_size, cms_type, cms_id" \
         log "MySQL $table: DIFFERENT"; diff "$WORK/want.$table" "$WORK/got.$table" | head -20 >&2; fail=1
     fi
 done
+# The events topic: each cleaned event exactly once, however often stream_clean was killed.
+events="SELECT * FROM access_events ORDER BY event_time, ip, url, cms_type, cms_id, traffic, city, isp"
+"$SLUICE" query --format csv --set "warehouse=$WORK/ref" "$events" >"$WORK/want.events"
+"$SLUICE" query --format csv "${STACK[@]}" "$events" >"$WORK/got.events"
+if cmp -s "$WORK/want.events" "$WORK/got.events"; then
+    log "Kafka $TAG-events: identical ($(($(wc -l <"$WORK/got.events") - 1)) events)"
+else
+    log "Kafka $TAG-events: DIFFERENT ($(($(wc -l <"$WORK/got.events") - 1)) events, want $(($(wc -l <"$WORK/want.events") - 1)))"
+    diff "$WORK/want.events" "$WORK/got.events" | head -10 >&2; fail=1
+fi
 "$SLUICE" query --format csv --set "warehouse=$WORK/ref" \
     "SELECT window_size, cms_type, cms_id, CAST(window_end AS BIGINT) AS e, pv, uv FROM realtime_pv_uv_stat" >"$WORK/want.pvuv"
 "$SLUICE" query --format csv --set "warehouse=$WORK/ref" \

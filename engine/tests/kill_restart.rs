@@ -10,7 +10,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -60,16 +60,72 @@ fn latest_manifest(dir: &Path) -> Option<serde_json::Value> {
     })
 }
 
-/// How many events of `access_events` a manifest has read (offsets start at 0).
-fn events_checkpointed(manifest: &serde_json::Value) -> u64 {
-    manifest["sources"]
+/// The entries of a manifest's `section` ("sources", "sinks") about `table`.
+fn entries<'m>(
+    manifest: &'m serde_json::Value,
+    section: &str,
+    table: &'m str,
+) -> impl Iterator<Item = &'m serde_json::Value> {
+    manifest[section]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|s| s["name"] == "access_events")
-        .flat_map(|s| s["splits"].as_array().cloned().unwrap_or_default())
+        .filter(move |s| s["name"] == table)
+}
+
+/// How many messages of source `table` a manifest has read (offsets start at 0).
+fn read_by(manifest: &serde_json::Value, table: &str) -> u64 {
+    entries(manifest, "sources", table)
+        .flat_map(|s| s["splits"].as_array().into_iter().flatten())
         .filter_map(|s| s["position"].as_str()?.parse::<u64>().ok())
         .sum()
+}
+
+/// How many messages sink `table` had written by a manifest's checkpoint, over all
+/// partitions (a topic the test made: offsets start at 0).
+fn written_by(manifest: &serde_json::Value, table: &str) -> u64 {
+    entries(manifest, "sinks", table)
+        .flat_map(|s| s["positions"].as_object().into_iter().flatten())
+        .filter_map(|(_, at)| at.as_str()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The lines of `input` in two files in `dir`, the first and the second half; and how many
+/// lines the first has.
+fn write_halves(input: &Path, dir: &Path) -> ([PathBuf; 2], u64) {
+    let text = std::fs::read_to_string(input).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let halves = [dir.join("first.log"), dir.join("second.log")];
+    std::fs::write(&halves[0], first.join("\n") + "\n").unwrap();
+    std::fs::write(&halves[1], second.join("\n") + "\n").unwrap();
+    (halves, first.len() as u64)
+}
+
+/// `sluice -v run --mode stream --profile stack` with `sets` as variables, then `extra`.
+fn stack_run(sets: &[String], extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-v",
+        "run",
+        "--mode",
+        "stream",
+        "--no-progress",
+        "--profile",
+        "stack",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for s in sets {
+        a.push("--set".into());
+        a.push(s.clone());
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 #[test]
@@ -88,12 +144,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("day.log");
     common::produce(&input, 20_000, 7, 0);
-    let text = std::fs::read_to_string(&input).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let (first, second) = lines.split_at(lines.len() / 2);
-    let halves = [tmp.path().join("first.log"), tmp.path().join("second.log")];
-    std::fs::write(&halves[0], first.join("\n") + "\n").unwrap();
-    std::fs::write(&halves[1], second.join("\n") + "\n").unwrap();
+    let (halves, _) = write_halves(&input, tmp.path());
 
     // What batch mode computes from the whole file.
     let expected_wh = tempfile::tempdir().unwrap();
@@ -130,26 +181,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
         "checkpoint.interval=300ms".to_string(),
         format!("warehouse={}", stream_wh.path().display()),
     ];
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = [
-            "-v",
-            "run",
-            "--mode",
-            "stream",
-            "--no-progress",
-            "--profile",
-            "stack",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        for s in &sets {
-            a.push("--set".into());
-            a.push(s.clone());
-        }
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
+    let args = |extra: &[&str]| stack_run(&sets, extra);
     // Cleaning a half into the events topic: a bounded stream run of stream_clean.sql.
     let clean_half = |half: usize| -> u64 {
         let raw_topic = format!("{tag}-raw{half}");
@@ -162,7 +194,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
             "--set",
             &raw_set,
         ]);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let a = strs(&a);
         events_written(&sluice_ok(&a))
     };
 
@@ -172,7 +204,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
     // pv_uv runs on, until a checkpoint has every event of the first half.
     let logs = tempfile::tempdir().unwrap();
     let a = args(&["jobs/pv_uv.sql"]);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let a = strs(&a);
     let mut job = Job(Some(spawn_logged(
         &a,
         std::fs::File::create(logs.path().join("before.log")).unwrap(),
@@ -181,7 +213,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
     let started = Instant::now();
     let manifest = loop {
         if let Some(m) = latest_manifest(&checkpoints)
-            && events_checkpointed(&m) == first_events
+            && read_by(&m, "access_events") == first_events
         {
             break m;
         }
@@ -246,7 +278,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
         "--set",
         "kafka_startup_mode=latest-offset",
     ]);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let a = strs(&a);
     let out = common::sluice(&a);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
@@ -313,4 +345,168 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
 
     // The job finished: its checkpoints are gone, nothing is left to resume.
     assert!(latest_manifest(&checkpoints).is_none());
+}
+
+/// Messages on `topic` by the partitions' listed ends (some brokers list the last batch's
+/// first offset: a lower bound).
+fn listed_messages(brokers: &str, topic: &str) -> u64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let timeout = Duration::from_secs(10);
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), timeout) else {
+        return 0;
+    };
+    metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .filter_map(|p| consumer.fetch_watermarks(topic, p, timeout).ok())
+        .map(|(_, high)| high.max(0) as u64)
+        .sum()
+}
+
+/// The number that `text` says right before `after`.
+fn number_before(text: &str, after: &str) -> Option<u64> {
+    let at = text.find(after)?;
+    text[..at].split_whitespace().last()?.parse().ok()
+}
+
+/// The number that `text` says right after `before`.
+fn number_after(text: &str, before: &str) -> Option<u64> {
+    let at = text.find(before)? + before.len();
+    text[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_killed_stream_clean_resumes_and_writes_each_event_to_kafka_once() {
+    let brokers = kafka_broker();
+    let tag = format!("killclean{}", std::process::id());
+    let events_topic = format!("{tag}-events");
+
+    // The real sample, in two halves: the second arrives after the first checkpoint.
+    let tmp = tempfile::tempdir().unwrap();
+    let sample_path = common::testdata("10000_access.log");
+    let (halves, first_lines) = write_halves(&sample_path, tmp.path());
+
+    // What batch mode cleans from the whole sample.
+    let expected_wh = tempfile::tempdir().unwrap();
+    sluice_ok(&[
+        "run",
+        "jobs/clean.sql",
+        "--no-progress",
+        "--set",
+        &format!("raw_path={}", sample_path.display()),
+        "--set",
+        &format!("warehouse={}", expected_wh.path().display()),
+    ]);
+    let all_events = "SELECT * FROM access_events \
+        ORDER BY event_time, ip, url, cms_type, cms_id, traffic, city, isp";
+    let expected = query_csv(expected_wh.path(), &[], all_events);
+    assert!(expected.len() > 1000, "{} events", expected.len());
+
+    let raw_topic = format!("{tag}-raw");
+    let stream_wh = tempfile::tempdir().unwrap();
+    let checkpoints = stream_wh.path().join("_checkpoints").join("stream_clean");
+    let sets = [
+        format!("kafka_brokers={brokers}"),
+        "kafka_startup_mode=earliest-offset".to_string(),
+        format!("raw_topic={raw_topic}"),
+        format!("events_topic={events_topic}"),
+        format!("dead_letter_topic={tag}-dlq"),
+        // Long enough that the kill lands between two checkpoints, after output that the
+        // earlier one does not cover.
+        "checkpoint.interval=3s".to_string(),
+        format!("warehouse={}", stream_wh.path().display()),
+    ];
+    produce_to_kafka(&brokers, &raw_topic, &halves[0]);
+    let logs = tempfile::tempdir().unwrap();
+    let log = |name: &str| std::fs::read_to_string(logs.path().join(name)).unwrap_or_default();
+    let a = stack_run(&sets, &["jobs/stream_clean.sql"]);
+    let mut job = Job(Some(spawn_logged(
+        &strs(&a),
+        std::fs::File::create(logs.path().join("before.log")).unwrap(),
+    )));
+    let started = Instant::now();
+    let wait = |what: &str| {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{what} after 120 s\n{}",
+            log("before.log")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // A checkpoint has the whole first half (and what it wrote).
+    while latest_manifest(&checkpoints).is_none_or(|m| read_by(&m, "raw_access_log") < first_lines)
+    {
+        wait("no checkpoint of the first half");
+    }
+    // The second half comes; the job is killed as soon as it has written events that the
+    // newest checkpoint does not cover.
+    produce_to_kafka(&brokers, &raw_topic, &halves[1]);
+    loop {
+        let covered = latest_manifest(&checkpoints).map_or(0, |m| written_by(&m, "access_events"));
+        if listed_messages(&brokers, &events_topic) > covered {
+            break;
+        }
+        wait("no events past the checkpoint");
+    }
+    let mut child = job.0.take().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let manifest = latest_manifest(&checkpoints).unwrap();
+    let on_topic = listed_messages(&brokers, &events_topic);
+    assert!(
+        on_topic > written_by(&manifest, "access_events"),
+        "the kill came after a checkpoint covering all output: {on_topic} events, {manifest}"
+    );
+
+    // The restart resumes from the checkpoint, replays the raw lines after it and ends when
+    // caught up; what the killed run wrote after the checkpoint is not written again.
+    let a = stack_run(
+        &sets,
+        &[
+            "jobs/stream_clean.sql",
+            "--set",
+            "kafka_bounded_mode=latest-offset",
+        ],
+    );
+    let out = common::sluice(&strs(&a));
+    let stderr = common::stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("resuming from checkpoint {}", manifest["id"])),
+        "{stderr}"
+    );
+    let matched = number_after(&stderr, &format!("what was on topic '{events_topic}' ("))
+        .unwrap_or_else(|| panic!("no replay in: {stderr}"));
+    let found = number_before(
+        &stderr,
+        &format!("messages on topic '{events_topic}' were written"),
+    )
+    .unwrap_or_else(|| panic!("no read-back in: {stderr}"));
+    assert!(matched > 0 && matched == found, "{stderr}");
+
+    // The topic holds exactly what the batch run cleaned: each event once.
+    let read_back = [
+        "--profile",
+        "stack",
+        "--set",
+        &format!("kafka_brokers={brokers}"),
+        "--set",
+        "kafka_startup_mode=earliest-offset",
+        "--set",
+        &format!("events_topic={events_topic}"),
+        "--set",
+        &format!("dead_letter_topic={tag}-dlq"),
+    ];
+    let got = query_csv(expected_wh.path(), &read_back, all_events);
+    assert_eq!(got.len(), expected.len(), "events on the topic");
+    assert_eq!(got, expected);
 }

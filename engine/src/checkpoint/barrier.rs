@@ -4,7 +4,9 @@
 //! ours writes a batch before it asks for the next one, so once the sink asks for the batch
 //! after the marker, everything before the marker is written and the marker is released;
 //! the checkpoint waits for that. A sink that fans out (`also_write`) passes a marker of its
-//! own to each target and waits for all of them.
+//! own to each target and waits for all of them. A sink that has to remember how far it had
+//! written attaches that to the marker before it asks for more; the release carries it to
+//! the checkpoint.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,24 +16,31 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use tokio::sync::oneshot;
 
+use super::SinkState;
 use crate::sync::lock;
 
 const MARKER_METADATA: &str = "sluice.checkpoint.marker";
 
+/// A marker sent and not yet released, and the sink states attached to it.
+struct Pending {
+    release: oneshot::Sender<Vec<SinkState>>,
+    states: Vec<SinkState>,
+}
+
 /// Markers sent and not yet released, by token.
-static PENDING: LazyLock<Mutex<HashMap<u64, oneshot::Sender<()>>>> =
+static PENDING: LazyLock<Mutex<HashMap<u64, Pending>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 /// Resolves once the sink has written everything sent before its marker.
 #[derive(Debug)]
-pub struct BarrierAck(oneshot::Receiver<()>);
+pub struct BarrierAck(oneshot::Receiver<Vec<SinkState>>);
 
 impl BarrierAck {
-    /// Waits for the release; an unreleased marker (its sink failed) never resolves, and the
-    /// checkpoint waiting for it times out.
-    pub async fn wait(self) {
-        let _ = self.0.await;
+    /// Waits for the release and returns what the sinks attached; an unreleased marker (its
+    /// sink failed) never resolves, and the checkpoint waiting for it times out.
+    pub async fn wait(self) -> Vec<SinkState> {
+        self.0.await.unwrap_or_default()
     }
 }
 
@@ -39,7 +48,13 @@ impl BarrierAck {
 pub fn marker_batch(schema: &SchemaRef) -> (RecordBatch, BarrierAck) {
     let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = oneshot::channel();
-    lock(&PENDING).insert(token, tx);
+    lock(&PENDING).insert(
+        token,
+        Pending {
+            release: tx,
+            states: Vec::new(),
+        },
+    );
     let mut metadata = schema.metadata().clone();
     metadata.insert(MARKER_METADATA.to_string(), token.to_string());
     let schema = Arc::new(schema.as_ref().clone().with_metadata(metadata));
@@ -58,10 +73,17 @@ pub fn is_marker(batch: &RecordBatch) -> Option<u64> {
         .and_then(|t| t.parse().ok())
 }
 
+/// What a sink had written by marker `token`, for the checkpoint.
+pub fn attach_sink_state(token: u64, state: SinkState) {
+    if let Some(p) = lock(&PENDING).get_mut(&token) {
+        p.states.push(state);
+    }
+}
+
 /// Everything before marker `token` is written.
 pub fn release_marker(token: u64) {
-    if let Some(tx) = lock(&PENDING).remove(&token) {
-        let _ = tx.send(());
+    if let Some(p) = lock(&PENDING).remove(&token) {
+        let _ = p.release.send(p.states);
     }
 }
 
@@ -76,8 +98,13 @@ mod tests {
         let (marker, ack) = marker_batch(&schema);
         let token = is_marker(&marker).expect("a marker");
         assert!(is_marker(&RecordBatch::new_empty(Arc::clone(&schema))).is_none());
+        let state = SinkState {
+            name: "t".into(),
+            ..SinkState::default()
+        };
+        attach_sink_state(token, state.clone());
         release_marker(token);
-        ack.wait().await;
+        assert_eq!(ack.wait().await, vec![state]);
         let (marker, ack) = marker_batch(&schema);
         drop(marker);
         // Unreleased: the ack waits (a checkpoint times out), nothing is acknowledged.

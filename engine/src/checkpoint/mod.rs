@@ -9,18 +9,21 @@
 //! the rows it has read so far; a statement that has seen the barrier from all its inputs
 //! writes its state and passes a marker to its sink; the checkpoint is complete — its
 //! manifest written — once every sink has written everything before its marker. Only then
-//! are the positions committed back to Kafka.
+//! are the positions committed back to Kafka. Sinks may add to the checkpoint what they had
+//! written by their marker (the Kafka sink: its topic's offsets), to write nothing twice when
+//! a restart replays.
 
 mod barrier;
 mod config;
 mod positions;
 mod store;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use barrier::{BarrierAck, is_marker, marker_batch, release_marker};
+pub use barrier::{BarrierAck, attach_sink_state, is_marker, marker_batch, release_marker};
 pub use config::{CheckpointConfig, FromCheckpoint, parse_bytes, state_limit};
 pub use positions::{PositionCommitter, SourcePositions, SplitPositions};
 pub use store::CheckpointStore;
@@ -49,6 +52,9 @@ pub struct Manifest {
     pub sources: Vec<SourceState>,
     /// In statement order.
     pub statements: Vec<StatementState>,
+    /// What sinks that replay exactly once need to know of what they had written.
+    #[serde(default)]
+    pub sinks: Vec<SinkState>,
 }
 
 impl Manifest {
@@ -84,6 +90,20 @@ pub struct SplitState {
     pub watermark: i64,
     /// Where to read on from (the connector's own notation: the next Kafka offset).
     pub position: Option<String>,
+}
+
+/// How far a sink had written at a checkpoint (per split: the Kafka partition's next offset),
+/// and which messages after that it has seen again in a replay and not yet matched (see
+/// `connectors::kafka::replay`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SinkState {
+    /// The catalog table.
+    pub name: String,
+    pub positions: SplitPositions,
+    /// Split → offsets of messages written before the crash that the replay has not written
+    /// again yet.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unmatched: BTreeMap<String, Vec<i64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,10 +1,12 @@
 //! Source positions between checkpoints and connectors: where each source table resumes
 //! after a restart, and how positions of a complete checkpoint are committed back to the
-//! system they came from (Kafka consumer-group offsets).
+//! system they came from (Kafka consumer-group offsets). Also what sinks had written by the
+//! checkpoint a job resumes from.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use super::SinkState;
 use crate::sync::lock;
 
 /// Split (e.g. Kafka partition) → position in the connector's notation (next offset).
@@ -19,6 +21,7 @@ pub trait PositionCommitter: Send + Sync {
 struct Inner {
     checkpointing: bool,
     restored: HashMap<String, SplitPositions>,
+    sinks: HashMap<String, SinkState>,
     committers: HashMap<String, Arc<dyn PositionCommitter>>,
 }
 
@@ -58,6 +61,15 @@ impl SourcePositions {
 
     pub fn restored(&self, table: &str) -> Option<SplitPositions> {
         lock(&self.inner).restored.get(table).cloned()
+    }
+
+    /// What sink `state.name` had written by the checkpoint the job resumes from.
+    pub fn restore_sink(&self, state: SinkState) {
+        lock(&self.inner).sinks.insert(state.name.clone(), state);
+    }
+
+    pub fn restored_sink(&self, table: &str) -> Option<SinkState> {
+        lock(&self.inner).sinks.get(table).cloned()
     }
 
     pub fn register_committer(&self, table: &str, committer: Arc<dyn PositionCommitter>) {

@@ -225,6 +225,11 @@ mod tests {
                     state_bytes: 0,
                 }],
             }],
+            sinks: vec![super::super::SinkState {
+                name: "events".into(),
+                positions: [("0".to_string(), "42".to_string())].into(),
+                unmatched: [("0".to_string(), vec![40, 41])].into(),
+            }],
         }
     }
 
@@ -241,7 +246,11 @@ mod tests {
         assert!(store.latest().unwrap().is_none());
         checkpoint(&store, 1, b"one");
         checkpoint(&store, 2, b"two");
-        assert_eq!(store.latest().unwrap().unwrap().id, 2);
+        let latest = store.latest().unwrap().unwrap();
+        assert_eq!(latest.id, 2);
+        // Everything written comes back, sink states too.
+        let f = latest.files().next().unwrap().clone();
+        assert_eq!(latest, manifest(2, vec![f]));
 
         // Half-written: files but no manifest.
         store.begin(3).unwrap();

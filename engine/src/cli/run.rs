@@ -130,6 +130,9 @@ fn resume_point(
                 .positions
                 .restore(&source.name, crate::exec::stream::split_positions(source));
         }
+        for sink in &m.sinks {
+            session.env.positions.restore_sink(sink.clone());
+        }
     }
     session.env.positions.set_checkpointing(true);
     Ok(Some(JobCheckpoints {

@@ -16,7 +16,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, col
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::checkpoint::{is_marker, marker_batch};
+use crate::checkpoint::{attach_sink_state, is_marker, marker_batch};
 use crate::exec::stream::CHANNEL_CAPACITY;
 use crate::exec::stream::slot::channel_exec;
 use crate::sync::lock;
@@ -156,7 +156,7 @@ impl DataSink for TeeSink {
                     break;
                 }
             };
-            if is_marker(&batch).is_some() {
+            if let Some(token) = is_marker(&batch) {
                 // A checkpoint marker: every target must have written what came before it
                 // before this sink asks for more (which releases the marker).
                 let mut acks = Vec::with_capacity(senders.len());
@@ -173,7 +173,12 @@ impl DataSink for TeeSink {
                 // A target that fails drops its marker: stop waiting and report its error.
                 let all = futures::future::join_all(acks.into_iter().map(|a| a.wait()));
                 tokio::select! {
-                    _ = all => continue,
+                    states = all => {
+                        for state in states.into_iter().flatten() {
+                            attach_sink_state(token, state);
+                        }
+                        continue;
+                    }
                     Some(joined) = writers.join_next() => {
                         if let Ok(Err(e)) = joined {
                             failed = Some(e);

@@ -84,6 +84,8 @@ pub struct DeliveryQueue<'p> {
     topic: String,
     pending: VecDeque<DeliveryFuture>,
     max_in_flight: usize,
+    /// Partition → the offset after the last message acknowledged there.
+    written: BTreeMap<i32, i64>,
 }
 
 impl<'p> DeliveryQueue<'p> {
@@ -93,7 +95,14 @@ impl<'p> DeliveryQueue<'p> {
             topic: topic.to_string(),
             pending: VecDeque::new(),
             max_in_flight: max_in_flight.max(1),
+            written: BTreeMap::new(),
         }
+    }
+
+    /// Partition → the offset after the last message acknowledged there (what `flush` has
+    /// made sure of).
+    pub fn written(&self) -> &BTreeMap<i32, i64> {
+        &self.written
     }
 
     /// Queues one message; waits for earlier deliveries when too many are in flight or
@@ -127,7 +136,10 @@ impl<'p> DeliveryQueue<'p> {
     async fn wait_oldest(&mut self) -> Result<(), KafkaError> {
         if let Some(delivery) = self.pending.pop_front() {
             match delivery.await {
-                Ok(Ok(_)) => {}
+                Ok(Ok(d)) => {
+                    let next = self.written.entry(d.partition).or_default();
+                    *next = (*next).max(d.offset + 1);
+                }
                 Ok(Err((e, _))) => return Err(e),
                 Err(_) => return Err(KafkaError::Canceled),
             }

@@ -4,6 +4,7 @@
 //! idempotent producer).
 
 mod client;
+mod replay;
 mod sink;
 mod source;
 
@@ -96,6 +97,8 @@ pub struct KafkaTable {
     key_fields: Vec<usize>,
     key_json: bool,
     idempotent: bool,
+    /// `sink.delivery-guarantee = 'exactly-once'`: in effect when the job checkpoints.
+    exactly_once: bool,
     partitions: i32,
     error_output: bool,
     mode: ExecMode,
@@ -184,11 +187,13 @@ impl KafkaTable {
                 "key.format 'raw' takes one key field; use key.format = 'json' for several".into(),
             ));
         }
-        let idempotent = opts.choice(
+        let guarantee = opts.choice(
             "sink.delivery-guarantee",
-            &["at-least-once", "none"],
-            "at-least-once",
-        )? == "at-least-once";
+            &["exactly-once", "at-least-once", "none"],
+            "exactly-once",
+        )?;
+        let idempotent = guarantee != "none";
+        let exactly_once = guarantee == "exactly-once";
         let partitions: i32 = opts.parse_or("topic.partitions", 3)?;
         if partitions < 1 {
             return Err(fail("topic.partitions must be at least 1".into()));
@@ -208,6 +213,7 @@ impl KafkaTable {
             key_fields,
             key_json,
             idempotent,
+            exactly_once,
             partitions,
             error_output: def.error_output,
             mode: env.mode,
@@ -272,6 +278,8 @@ impl TableProvider for KafkaTable {
             key_fields: self.key_fields.clone(),
             key_json: self.key_json,
             idempotent: self.idempotent,
+            exactly_once: self.exactly_once && self.positions.checkpointing(),
+            positions: Arc::clone(&self.positions),
             partitions: self.partitions,
             metrics: self.metrics.sink(&self.target.name, self.error_output),
         };

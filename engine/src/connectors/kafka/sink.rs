@@ -1,6 +1,9 @@
 //! Writing rows as Kafka messages: one message per row, the value JSON (or the raw string
 //! column), the key from `key.fields`. Each batch is acknowledged by the broker before the
-//! next is taken, so a finished run or a closed window is on the topic.
+//! next is taken, so a finished run or a closed window is on the topic. In a job that takes
+//! checkpoints, `sink.delivery-guarantee = 'exactly-once'` (the default) adds to every
+//! checkpoint how far the topic was written, so a replay after a restart does not write
+//! the same messages again (see `replay`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,6 +21,8 @@ use futures::StreamExt;
 
 use super::KafkaTarget;
 use super::client::{DeliveryQueue, ensure_topic, producer};
+use super::replay::{Replay, WrittenLog};
+use crate::checkpoint::{SourcePositions, attach_sink_state, is_marker};
 use crate::connectors::records::RecordFormat;
 use crate::exec::metrics::SinkMetrics;
 
@@ -30,6 +35,9 @@ pub struct KafkaSink {
     pub key_fields: Vec<usize>,
     pub key_json: bool,
     pub idempotent: bool,
+    /// Record what was written at every checkpoint and match a replay against it.
+    pub exactly_once: bool,
+    pub positions: Arc<SourcePositions>,
     /// Partitions of the topic if the sink has to create it.
     pub partitions: i32,
     pub metrics: Arc<SinkMetrics>,
@@ -77,10 +85,17 @@ impl KafkaSink {
         ))
     }
 
-    async fn write_batch(&self, queue: &mut DeliveryQueue<'_>, batch: &RecordBatch) -> Result<()> {
+    /// Writes a batch's rows but those a replay finds on the topic already.
+    async fn write_batch(
+        &self,
+        queue: &mut DeliveryQueue<'_>,
+        replay: &mut Replay,
+        batch: &RecordBatch,
+    ) -> Result<()> {
         let keys = self.keys(batch)?;
         let key = |i: usize| keys.as_ref().map(|k| k[i].as_slice());
         let sent = |e| self.target.error("producing", e);
+        let replaying = !replay.is_empty();
         match self.target.format {
             RecordFormat::Raw => {
                 let values = datafusion::arrow::compute::cast(
@@ -89,18 +104,29 @@ impl KafkaSink {
                 )?;
                 let values = values.as_string::<i32>();
                 for i in 0..batch.num_rows() {
-                    queue
-                        .send(key(i), values.value(i).as_bytes())
-                        .await
-                        .map_err(sent)?;
+                    let value = values.value(i).as_bytes();
+                    if !replay.already_written(key(i), value) {
+                        queue.send(key(i), value).await.map_err(sent)?;
+                    }
                 }
             }
             RecordFormat::Json => {
                 let text = json_rows(batch)?;
                 for (i, row) in lines(&text, batch.num_rows()).enumerate() {
-                    queue.send(key(i), row).await.map_err(sent)?;
+                    if !replay.already_written(key(i), row) {
+                        queue.send(key(i), row).await.map_err(sent)?;
+                    }
                 }
             }
+        }
+        if replaying && replay.is_empty() {
+            tracing::info!(
+                "{}: the replay has caught up with what was on topic '{}' ({} messages not \
+                 written twice)",
+                self.target.name,
+                self.target.topic,
+                replay.matched()
+            );
         }
         queue.flush().await.map_err(sent)?;
         self.metrics
@@ -137,11 +163,32 @@ impl DataSink for KafkaSink {
             .map_err(|e| t.error("creating the topic", e))?;
         let producer = producer(&t.brokers, &t.properties, self.idempotent)
             .map_err(|e| t.error("creating the producer", e))?;
+        let mut log = if self.exactly_once {
+            let target = t.clone();
+            let restored = self.positions.restored_sink(&t.name);
+            let log =
+                tokio::task::spawn_blocking(move || WrittenLog::open(&target, restored.as_ref()))
+                    .await
+                    .map_err(|e| t.error("reading back the topic", e))?
+                    .map_err(|e| t.error("reading back the topic", e))?;
+            Some(log)
+        } else {
+            None
+        };
+        let mut no_replay = Replay::default();
         let mut queue = DeliveryQueue::new(&producer, &t.topic, MAX_IN_FLIGHT);
         let mut written = 0u64;
         while let Some(batch) = data.next().await {
             let batch = batch?;
-            self.write_batch(&mut queue, &batch).await?;
+            if let Some(token) = is_marker(&batch) {
+                // Everything before the marker is acknowledged (each batch is flushed).
+                if let Some(log) = &log {
+                    attach_sink_state(token, log.state(&t.name, queue.written()));
+                }
+                continue;
+            }
+            let replay = log.as_mut().map_or(&mut no_replay, |l| &mut l.replay);
+            self.write_batch(&mut queue, replay, &batch).await?;
             written += batch.num_rows() as u64;
         }
         Ok(written)

@@ -149,12 +149,12 @@ impl Coordinator {
             return Ok(false);
         }
         let written = futures::future::join_all(acks.into_iter().map(BarrierAck::wait));
-        if tokio::time::timeout_at(deadline, written).await.is_err() {
+        let Ok(sinks) = tokio::time::timeout_at(deadline, written).await else {
             return Err(format!(
                 "the sinks had not written their rows after {:?}",
                 c.config.timeout
             ));
-        }
+        };
         let manifest = Manifest {
             id,
             job: c.job.clone(),
@@ -162,6 +162,7 @@ impl Coordinator {
             created_ms: chrono::Utc::now().timestamp_millis(),
             sources: sources.into_iter().flatten().collect(),
             statements: statements.into_iter().flatten().collect(),
+            sinks: sinks.into_iter().flatten().collect(),
         };
         c.store.commit(&manifest).map_err(|e| e.to_string())?;
         self.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
