@@ -4,6 +4,12 @@
 //! filesystem part (reads, rotation, truncation, a file that is not there yet) and knows
 //! nothing about Arrow, so it is tested by driving [`Follower::poll`] directly;
 //! [`FollowPartition`] runs it on a blocking thread and turns its lines into batches.
+//!
+//! For checkpoints every batch says where the file is read up to: device, inode and the byte
+//! offset after its last line ([`FilePosition`]). A job resumed from a checkpoint reads on
+//! from there: in the file at the path if it is the same file, else in the rotated file of
+//! that inode in the same folder (finished first, as a rotation while running is), else from
+//! the start of the file now at the path, with a warning.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -13,7 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
@@ -22,6 +30,7 @@ use memchr::memchr;
 
 use crate::connectors::records::{RecordBuffer, RecordFormat};
 use crate::exec::metrics::SourceMetrics;
+use crate::exec::stream::{caught_up_marker, tag_split};
 
 /// Bytes read per call of [`Follower::poll`]: bounds the lines one call hands out, so a big
 /// backlog (the file's existing content) still becomes batches as it is read.
@@ -34,6 +43,36 @@ pub struct Polled {
     pub bytes: u64,
     /// Nothing more to read right now: emit what is gathered and wait before the next poll.
     pub idle: bool,
+}
+
+/// How far a followed file is read: the file (device, inode) and the byte offset after the
+/// last line handed out. `0:0:0` stands for "from the start of whatever file is at the path".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FilePosition {
+    pub id: (u64, u64),
+    pub offset: u64,
+}
+
+impl std::fmt::Display for FilePosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.id.0, self.id.1, self.offset)
+    }
+}
+
+impl std::str::FromStr for FilePosition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}' is not a file position (device:inode:offset)");
+        let mut parts = s.split(':').map(|p| p.parse::<u64>().map_err(|_| bad()));
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(dev), Some(ino), Some(offset), None) => Ok(FilePosition {
+                id: (dev?, ino?),
+                offset: offset?,
+            }),
+            _ => Err(bad()),
+        }
+    }
 }
 
 /// The open file being tailed.
@@ -55,6 +94,8 @@ pub struct Follower {
     partial: Vec<u8>,
     /// Set once the missing path has been logged; cleared when it exists again.
     warned_missing: bool,
+    /// Where to read on from when the first file is opened (a checkpoint's position).
+    resume: Option<FilePosition>,
 }
 
 impl Follower {
@@ -65,6 +106,15 @@ impl Follower {
             file: None,
             partial: Vec::new(),
             warned_missing: false,
+            resume: None,
+        }
+    }
+
+    /// Reads on from `at` (see the module's notes).
+    pub fn resume(path: impl Into<PathBuf>, at: FilePosition) -> Self {
+        Follower {
+            resume: Some(at),
+            ..Follower::new(path)
         }
     }
 
@@ -72,12 +122,25 @@ impl Follower {
         &self.path
     }
 
-    /// Appends the complete lines that are available now to `out` (at most about [`CHUNK`]
-    /// bytes of them), without their "\n" or "\r\n". Call again at once unless the result
-    /// says `idle`.
+    /// [`poll_at`](Self::poll_at) without the positions.
+    #[cfg(test)]
     pub fn poll(&mut self, out: &mut Vec<String>) -> io::Result<Polled> {
+        self.poll_at(out, &mut Vec::new())
+    }
+
+    /// Appends the complete lines that are available now to `out` (at most about [`CHUNK`]
+    /// bytes of them), without their "\n" or "\r\n", and to `at` where the file is read up
+    /// to after each. Call again at once unless the result says `idle`.
+    pub fn poll_at(
+        &mut self,
+        out: &mut Vec<String>,
+        at: &mut Vec<FilePosition>,
+    ) -> io::Result<Polled> {
         if self.file.is_none() {
-            self.file = self.open_path()?;
+            self.file = match self.resume.take() {
+                Some(from) => self.reopen(from)?,
+                None => self.open_path()?,
+            };
         }
         let Some(open) = self.file.as_mut() else {
             return Ok(Polled {
@@ -85,7 +148,7 @@ impl Follower {
                 idle: true,
             });
         };
-        let (read, bytes) = read_chunk(open, &mut self.partial, out)?;
+        let (read, bytes) = read_chunk(open, &mut self.partial, out, at)?;
         if read > 0 {
             return Ok(Polled { bytes, idle: false });
         }
@@ -100,14 +163,14 @@ impl Follower {
                 // reused by the new file while we hold the old one open.)
                 let mut bytes = 0;
                 loop {
-                    let (read, b) = read_chunk(open, &mut self.partial, out)?;
+                    let (read, b) = read_chunk(open, &mut self.partial, out, at)?;
                     bytes += b;
                     if read == 0 {
                         break;
                     }
                 }
                 // The old file will not grow any more: its unterminated last line is complete.
-                bytes += self.flush_partial(out);
+                bytes += self.flush_partial(out, at);
                 tracing::info!(path = %self.path.display(), "file rotated; reading the new one");
                 self.file = self.open_path()?;
                 Ok(Polled { bytes, idle: false })
@@ -116,7 +179,7 @@ impl Follower {
                 // Same file, now shorter than what we read: truncated (e.g. logrotate's
                 // copytruncate). Start over from the beginning. A file truncated and rewritten
                 // past our position before we look is indistinguishable from growth.
-                let bytes = self.flush_partial(out);
+                let bytes = self.flush_partial(out, at);
                 tracing::info!(path = %self.path.display(), "file truncated; reading it from the start");
                 if let Some(open) = self.file.as_mut() {
                     open.file.seek(SeekFrom::Start(0))?;
@@ -178,24 +241,101 @@ impl Follower {
         }
     }
 
+    /// Opens the file to read on from `from`: the file at the path if it is that file, else
+    /// the file of that inode in the path's folder (rotated away: `poll_at` finishes it and
+    /// then moves to the path), else the file at the path from its start.
+    fn reopen(&mut self, from: FilePosition) -> io::Result<Option<Open>> {
+        let fresh = from == FilePosition::default();
+        let path = self.path.clone();
+        let rotated = || -> Option<PathBuf> {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+            std::fs::read_dir(dir)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    std::fs::metadata(p).is_ok_and(|m| m.is_file() && (m.dev(), m.ino()) == from.id)
+                })
+        };
+        let Some(mut open) = self.open_path()? else {
+            if !fresh && let Some(old) = rotated() {
+                return open_at(&old, from, &path);
+            }
+            // Not there yet: whatever file appears is read from its start.
+            return Ok(None);
+        };
+        if fresh {
+            return Ok(Some(open));
+        }
+        if open.id == from.id {
+            let len = open.file.metadata()?.len();
+            if len < from.offset {
+                tracing::warn!(
+                    path = %self.path.display(),
+                    "the file is shorter than where the checkpoint read it to ({} < {} bytes): \
+                     truncated since; reading it from the start", len, from.offset
+                );
+            } else {
+                open.file.seek(SeekFrom::Start(from.offset))?;
+                open.pos = from.offset;
+            }
+            return Ok(Some(open));
+        }
+        if let Some(old) = rotated() {
+            return open_at(&old, from, &path);
+        }
+        tracing::warn!(
+            path = %self.path.display(),
+            "the file the checkpoint read (device {}, inode {}) is gone: reading the file now \
+             at the path from its start; lines written to the old one after the checkpoint \
+             are not read", from.id.0, from.id.1
+        );
+        Ok(Some(open))
+    }
+
     /// Hands out the held partial line as a line of its own; returns its bytes.
-    fn flush_partial(&mut self, out: &mut Vec<String>) -> u64 {
+    fn flush_partial(&mut self, out: &mut Vec<String>, at: &mut Vec<FilePosition>) -> u64 {
         if self.partial.is_empty() {
             return 0;
         }
         let bytes = self.partial.len() as u64;
         out.push(to_line(&self.partial));
+        if let Some(open) = &self.file {
+            at.push(FilePosition {
+                id: open.id,
+                offset: open.pos,
+            });
+        }
         self.partial.clear();
         bytes
     }
 }
 
+/// The rotated-away file `path` of checkpoint position `from`, read on from there.
+fn open_at(path: &Path, from: FilePosition, followed: &Path) -> io::Result<Option<Open>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let offset = if len < from.offset { 0 } else { from.offset };
+    file.seek(SeekFrom::Start(offset))?;
+    tracing::info!(
+        path = %followed.display(),
+        "rotated since the checkpoint: finishing {} from byte {offset} first", path.display()
+    );
+    Ok(Some(Open {
+        file,
+        id: from.id,
+        pos: offset,
+    }))
+}
+
 /// Reads up to [`CHUNK`] bytes from `open` after the held `partial` line and moves the
-/// complete lines to `out`. Returns (bytes read from disk, bytes of the lines handed out).
+/// complete lines to `out`, and where each ends to `at`. Returns (bytes read from disk,
+/// bytes of the lines handed out).
 fn read_chunk(
     open: &mut Open,
     partial: &mut Vec<u8>,
     out: &mut Vec<String>,
+    at: &mut Vec<FilePosition>,
 ) -> io::Result<(usize, u64)> {
     let held = partial.len();
     partial.resize(held + CHUNK, 0);
@@ -211,6 +351,8 @@ fn read_chunk(
     };
     partial.truncate(held + read);
     open.pos += read as u64;
+    // The file offset of `partial[0]`.
+    let base = open.pos - partial.len() as u64;
 
     // The held bytes have no newline: search only the new ones.
     let mut start = 0;
@@ -219,6 +361,10 @@ fn read_chunk(
         let end = from + i;
         out.push(to_line(&partial[start..end]));
         start = end + 1;
+        at.push(FilePosition {
+            id: open.id,
+            offset: base + start as u64,
+        });
         from = start;
     }
     partial.drain(..start);
@@ -241,6 +387,15 @@ pub struct FollowPartition {
     pub metrics: Arc<SourceMetrics>,
     /// Each line is a JSON object of the table's columns (else the line is the one column).
     pub json: bool,
+    /// Where a job resumed from a checkpoint reads on.
+    pub resume: Option<FilePosition>,
+}
+
+impl FollowPartition {
+    /// The split a followed file's batches are tagged with: its path.
+    pub fn split(path: &Path) -> String {
+        path.display().to_string()
+    }
 }
 
 impl PartitionStream for FollowPartition {
@@ -255,7 +410,12 @@ impl PartitionStream for FollowPartition {
         let schema = Arc::clone(&self.schema);
         let metrics = Arc::clone(&self.metrics);
         let interval = self.poll_interval;
-        let mut follower = Follower::new(self.path.clone());
+        let mut follower = match self.resume {
+            Some(at) => Follower::resume(self.path.clone(), at),
+            None => Follower::new(self.path.clone()),
+        };
+        let split = Self::split(&self.path);
+        let start = self.resume.unwrap_or_default();
         let format = if self.json {
             RecordFormat::Json
         } else {
@@ -263,10 +423,27 @@ impl PartitionStream for FollowPartition {
         };
         // Reads and sleeps block; keep them off the async workers.
         builder.spawn_blocking(move || {
+            // Every batch says how far the file is read (checkpoints); an empty one says
+            // where reading starts, and one marked caught up that the file has nothing more
+            // for now.
+            let send = |batch: Result<RecordBatch, ArrowError>| {
+                tx.blocking_send(batch.map_err(DataFusionError::from))
+                    .is_ok()
+            };
+            let position = start.to_string();
+            if !send(tag_split(
+                RecordBatch::new_empty(Arc::clone(&schema)),
+                &split,
+                Some(&position),
+            )) {
+                return Ok(());
+            }
             let mut lines: Vec<String> = Vec::with_capacity(batch_size);
+            let mut at: Vec<FilePosition> = Vec::with_capacity(batch_size);
             let mut bytes = 0u64;
+            let mut caught_up = false;
             loop {
-                let polled = follower.poll(&mut lines).map_err(|e| {
+                let polled = follower.poll_at(&mut lines, &mut at).map_err(|e| {
                     DataFusionError::Execution(format!(
                         "following {}: {e}",
                         follower.path().display()
@@ -276,8 +453,11 @@ impl PartitionStream for FollowPartition {
                 // Full batches as they fill; and when the file has nothing more right now,
                 // whatever is gathered: a line never waits for more lines to be written.
                 while lines.len() >= batch_size || (polled.idle && !lines.is_empty()) {
-                    let rest = lines.split_off(lines.len().min(batch_size));
+                    let n = lines.len().min(batch_size);
+                    let rest = lines.split_off(n);
                     let batch = std::mem::replace(&mut lines, rest);
+                    let rest_at = at.split_off(n);
+                    let read_to = std::mem::replace(&mut at, rest_at).last().copied();
                     let rows = batch.len() as u64;
                     let mut records = RecordBuffer::new(Arc::clone(&schema), format);
                     for line in &batch {
@@ -290,7 +470,15 @@ impl PartitionStream for FollowPartition {
                         metrics.bytes.fetch_add(bytes, Ordering::Relaxed);
                         bytes = 0;
                     }
-                    if tx.blocking_send(Ok(batch)).is_err() {
+                    let position = read_to.map(|p| p.to_string());
+                    if !send(tag_split(batch, &split, position.as_deref())) {
+                        return Ok(());
+                    }
+                    caught_up = false;
+                }
+                if polled.idle && !caught_up {
+                    caught_up = true;
+                    if !send(caught_up_marker(&schema, &split)) {
                         return Ok(());
                     }
                 }
@@ -435,6 +623,90 @@ mod tests {
         std::fs::write(&path, b"ok\n\xff\xfeb\n").unwrap();
         let mut f = Follower::new(&path);
         assert_eq!(lines(&mut f), vec!["ok", "\u{fffd}\u{fffd}b"]);
+    }
+
+    /// Polls until idle; returns the lines and where the file is read to after each.
+    fn drain_at(f: &mut Follower) -> (Vec<String>, Vec<FilePosition>) {
+        let (mut out, mut at) = (Vec::new(), Vec::new());
+        for _ in 0..1000 {
+            if f.poll_at(&mut out, &mut at).unwrap().idle {
+                assert_eq!(out.len(), at.len());
+                return (out, at);
+            }
+        }
+        panic!("follower never became idle");
+    }
+
+    fn id_of(path: &Path) -> (u64, u64) {
+        let m = std::fs::metadata(path).unwrap();
+        (m.dev(), m.ino())
+    }
+
+    #[test]
+    fn positions_are_the_byte_after_each_line_of_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, b"one\ntwo\r\n\xff\nthr").unwrap();
+        let id = id_of(&path);
+        let mut f = Follower::new(&path);
+        let (lines, at) = drain_at(&mut f);
+        assert_eq!(lines, vec!["one", "two", "\u{fffd}"]);
+        let offsets: Vec<u64> = at.iter().map(|p| p.offset).collect();
+        assert_eq!(offsets, vec![4, 9, 11]);
+        assert!(at.iter().all(|p| p.id == id));
+        append(&path, b"ee\n");
+        let (_, at) = drain_at(&mut f);
+        assert_eq!(at, vec![FilePosition { id, offset: 17 }]);
+        let text = at[0].to_string();
+        assert_eq!(text.parse::<FilePosition>(), Ok(at[0]));
+        assert!("1:2".parse::<FilePosition>().is_err());
+        assert!("1:2:x".parse::<FilePosition>().is_err());
+        assert!("1:2:3:4".parse::<FilePosition>().is_err());
+    }
+
+    #[test]
+    fn a_resumed_follower_reads_on_after_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, "1\n2\n").unwrap();
+        let mut f = Follower::new(&path);
+        let (_, at) = drain_at(&mut f);
+        let after_1 = at[0];
+
+        // The same file, grown.
+        append(&path, b"3\n");
+        let mut f = Follower::resume(&path, after_1);
+        assert_eq!(lines(&mut f), vec!["2", "3"]);
+
+        // Rotated since: the old file is finished first, then the new one is read.
+        let old = dir.path().join("app.log.1");
+        std::fs::rename(&path, &old).unwrap();
+        std::fs::write(&path, "4\n").unwrap();
+        let mut f = Follower::resume(&path, after_1);
+        assert_eq!(lines(&mut f), vec!["2", "3", "4"]);
+        append(&path, b"5\n");
+        assert_eq!(lines(&mut f), vec!["5"]);
+
+        // Rotated and the old file gone: the file at the path from its start.
+        std::fs::remove_file(&old).unwrap();
+        let mut f = Follower::resume(&path, after_1);
+        assert_eq!(lines(&mut f), vec!["4", "5"]);
+
+        // Truncated since (shorter than the position): from the start.
+        let (_, at) = drain_at(&mut Follower::new(&path));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        append(&path, b"6\n");
+        let mut f = Follower::resume(&path, at[1]);
+        assert_eq!(lines(&mut f), vec!["6"]);
+
+        // A fresh start's position: whatever file is at the path, from its start.
+        let mut f = Follower::resume(&path, FilePosition::default());
+        assert_eq!(lines(&mut f), vec!["6"]);
     }
 
     #[test]

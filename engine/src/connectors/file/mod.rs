@@ -85,6 +85,8 @@ pub struct FileTable {
     /// replaces the table's data at the end of the run instead).
     rollover: Option<Duration>,
     metrics: Arc<JobMetrics>,
+    /// Where a followed file resumes after a restart.
+    positions: Arc<crate::checkpoint::SourcePositions>,
 }
 
 impl FileTable {
@@ -157,6 +159,7 @@ impl FileTable {
                 ExecMode::Batch => None,
             },
             metrics: Arc::clone(&env.metrics),
+            positions: Arc::clone(&env.positions),
         })
     }
 
@@ -170,11 +173,27 @@ impl FileTable {
             // Bytes and rows as the lines reader counts them; the total stays 0 (unknown).
             metrics: self.metrics.source(&self.name),
             json: self.format == FileFormat::Json,
+            resume: self.restored_position()?,
         };
         Ok(
             StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
                 .with_infinite_table(true),
         )
+    }
+
+    /// Where a followed file is read on from, when the job resumes from a checkpoint.
+    fn restored_position(&self) -> Result<Option<follow::FilePosition>> {
+        let split = follow::FollowPartition::split(Path::new(&self.path));
+        let Some(at) = self
+            .positions
+            .restored(&self.name)
+            .and_then(|r| r.get(&split).cloned())
+        else {
+            return Ok(None);
+        };
+        at.parse()
+            .map(Some)
+            .map_err(|e| self.error(format!("the checkpoint's position of {split}: {e}")))
     }
 
     fn partition_indices(&self) -> Vec<usize> {
