@@ -53,11 +53,17 @@ fn write_live_job(dir: &Path, events: &Path) -> PathBuf {
     job
 }
 
-/// Runs `job` in stream mode (checkpoints under `warehouse`, every `interval`); its stdout
-/// lines come on the receiver.
-fn run_live(job: &Path, warehouse: &Path, interval: &str) -> (Child, mpsc::Receiver<String>) {
-    let mut child = common::spawn(
+/// Runs `job` in stream mode (checkpoints under `warehouse`, every `interval`; its log to
+/// `stderr`); its stdout lines come on the receiver.
+fn run_live(
+    job: &Path,
+    warehouse: &Path,
+    interval: &str,
+    stderr: Stdio,
+) -> (Child, mpsc::Receiver<String>) {
+    let mut child = common::spawn_to(
         &[
+            "-v",
             "run",
             "--mode",
             "stream",
@@ -69,6 +75,7 @@ fn run_live(job: &Path, warehouse: &Path, interval: &str) -> (Child, mpsc::Recei
             job.to_str().unwrap(),
         ],
         Stdio::piped(),
+        stderr,
     );
     let (tx, rx) = mpsc::channel::<String>();
     let stdout = child.stdout.take().unwrap();
@@ -91,7 +98,7 @@ fn appended_rows_close_windows_and_rotation_loses_none() {
     let events = dir.path().join("events.json");
     append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     let job = write_live_job(dir.path(), &events);
-    let (mut child, rx) = run_live(&job, &dir.path().join("wh"), "10s");
+    let (mut child, rx) = run_live(&job, &dir.path().join("wh"), "10s", Stdio::null());
 
     // A row of minute 1 moves the watermark past minute 0: that window comes out.
     append(&events, 1, &[0]);
@@ -114,9 +121,10 @@ fn appended_rows_close_windows_and_rotation_loses_none() {
     let _ = child.wait();
 }
 
-/// The position of the followed file in the newest complete checkpoint of `live.sql`.
-fn checkpointed_position(warehouse: &Path) -> Option<String> {
-    let dir = warehouse.join("_checkpoints").join("live");
+/// The newest complete checkpoint of `job` under `warehouse`: its id, and the position of
+/// the followed file in it.
+fn checkpointed_position(warehouse: &Path, job: &str) -> Option<(u64, String)> {
+    let dir = warehouse.join("_checkpoints").join(job);
     let mut ids: Vec<u64> = std::fs::read_dir(&dir)
         .ok()?
         .flatten()
@@ -126,11 +134,8 @@ fn checkpointed_position(warehouse: &Path) -> Option<String> {
     ids.into_iter().rev().find_map(|id| {
         let text = std::fs::read(dir.join(format!("chk-{id}/_manifest.json"))).ok()?;
         let manifest: serde_json::Value = serde_json::from_slice(&text).ok()?;
-        Some(
-            manifest["sources"][0]["splits"][0]["position"]
-                .as_str()?
-                .to_string(),
-        )
+        let at = manifest["sources"][0]["splits"][0]["position"].as_str()?;
+        Some((id, at.to_string()))
     })
 }
 
@@ -143,7 +148,7 @@ fn a_killed_follow_job_resumes_where_its_checkpoint_read_to() {
     let events = dir.path().join("events.json");
     append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     let job = write_live_job(dir.path(), &events);
-    let (mut child, rx) = run_live(&job, &warehouse, "100ms");
+    let (mut child, rx) = run_live(&job, &warehouse, "100ms", Stdio::null());
     append(&events, 1, &[0]);
     assert_eq!(
         next_window(&rx),
@@ -152,7 +157,9 @@ fn a_killed_follow_job_resumes_where_its_checkpoint_read_to() {
     // A checkpoint that has read the whole file (minute 1's window open, with one row).
     let len = std::fs::metadata(&events).unwrap().len();
     let mut waited = Duration::ZERO;
-    while !checkpointed_position(&warehouse).is_some_and(|p| p.ends_with(&format!(":{len}"))) {
+    while !checkpointed_position(&warehouse, "live")
+        .is_some_and(|(_, p)| p.ends_with(&format!(":{len}")))
+    {
         assert!(
             waited < Duration::from_secs(20),
             "no checkpoint at byte {len}"
@@ -166,7 +173,7 @@ fn a_killed_follow_job_resumes_where_its_checkpoint_read_to() {
     // Rows arrive while it is down; the restart reads them and only them.
     append(&events, 1, &[10, 11, 12, 13, 14]);
     append(&events, 2, &[0]);
-    let (mut child, rx) = run_live(&job, &warehouse, "100ms");
+    let (mut child, rx) = run_live(&job, &warehouse, "100ms", Stdio::null());
     let first = next_window(&rx);
     let _ = child.kill();
     let _ = child.wait();
@@ -206,6 +213,12 @@ fn parquet_files_roll_while_an_unbounded_job_runs() {
             "--mode",
             "stream",
             "--no-progress",
+            // Its source cannot say how far it has read: no checkpoints, files roll on time
+            // (once the first checkpoint finds that out).
+            "--set",
+            &format!("warehouse={}", dir.path().join("wh").display()),
+            "--set",
+            "checkpoint.interval=100ms",
             job.to_str().unwrap(),
         ],
         Stdio::null(),
@@ -245,4 +258,180 @@ fn parquet_files_roll_while_an_unbounded_job_runs() {
         use parquet::file::reader::FileReader;
         assert!(reader.metadata().file_metadata().num_rows() > 0, "{name}");
     }
+}
+
+/// Every row of the committed Parquet files under `dir` (hidden files are not committed),
+/// with the partition directory it is in, as sorted text.
+fn committed_rows(dir: &Path) -> Vec<String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut rows = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let part = d.file_name().unwrap().to_string_lossy().into_owned();
+            let file = std::fs::File::open(&path).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .unwrap()
+                .build()
+                .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let options = FormatOptions::default();
+                let columns: Vec<ArrayFormatter> = batch
+                    .columns()
+                    .iter()
+                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+                    .collect();
+                for i in 0..batch.num_rows() {
+                    let fields: Vec<String> =
+                        columns.iter().map(|c| c.value(i).to_string()).collect();
+                    rows.push(format!("{part}|{}", fields.join("|")));
+                }
+            }
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// A job cleaning a followed log into day-partitioned Parquet is killed after writing rows
+/// its checkpoint does not cover, and restarted: the files then hold every row exactly
+/// once, as a batch run over the whole log writes them.
+#[test]
+fn a_killed_follow_to_parquet_job_writes_each_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(common::testdata("10000_access.log")).unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let raw = dir.path().join("access.log");
+    std::fs::write(&raw, first.join("\n") + "\n").unwrap();
+    let job = |name: &str, follow: bool, out: &Path| -> PathBuf {
+        let path = dir.path().join(format!("{name}.sql"));
+        let follow = if follow {
+            ", 'follow' = 'true', 'follow.poll_ms' = '20'"
+        } else {
+            ""
+        };
+        std::fs::write(
+            &path,
+            format!(
+                "CREATE TABLE raw_lines (line STRING)
+                 WITH ('connector' = 'file', 'format' = 'lines', 'path' = '{}'{follow});
+                 CREATE TABLE cleaned_lines (ip STRING, referer STRING, traffic BIGINT, day STRING)
+                 WITH ('connector' = 'file', 'format' = 'parquet', 'path' = '{}',
+                       'partition_by' = 'day');
+                 INSERT INTO cleaned_lines
+                 SELECT log['ip'], log['referer'], log['bytes'], log['day']
+                 FROM (SELECT parse_access_log(line) AS log FROM raw_lines)
+                 WHERE log IS NOT NULL;",
+                raw.display(),
+                out.display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let out = dir.path().join("cleaned");
+    let live = job("live_clean", true, &out);
+    let warehouse = dir.path().join("wh");
+    let run = |log: &str| {
+        let log = std::fs::File::create(dir.path().join(log)).unwrap();
+        run_live(&live, &warehouse, "500ms", log.into()).0
+    };
+    // The newest complete checkpoint: (its id, the byte the log is read to).
+    let latest = || -> Option<(u64, u64)> {
+        let (id, at) = checkpointed_position(&warehouse, "live_clean")?;
+        Some((id, at.rsplit(':').next()?.parse().ok()?))
+    };
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let started = std::time::Instant::now();
+        while !done() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{what} after 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let in_progress = || {
+        let mut dirs = vec![out.clone()];
+        let mut found = false;
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.path().is_dir() {
+                    dirs.push(e.path());
+                } else if name.ends_with(".inprogress") {
+                    found = true;
+                }
+            }
+        }
+        found
+    };
+
+    let mut child = run("first.log");
+    let half = std::fs::metadata(&raw).unwrap().len();
+    wait_until("a checkpoint of the first half", &|| {
+        latest().is_some_and(|(_, at)| at == half)
+    });
+    let (covered, _) = latest().unwrap();
+    // The second half: killed once it is writing rows the checkpoint does not cover.
+    let mut f = OpenOptions::new().append(true).open(&raw).unwrap();
+    f.write_all((second.join("\n") + "\n").as_bytes()).unwrap();
+    drop(f);
+    wait_until("rows past the checkpoint", &|| in_progress());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (resumed, at) = latest().unwrap();
+    assert!(
+        at < std::fs::metadata(&raw).unwrap().len(),
+        "checkpoint {resumed} has read it all"
+    );
+    assert!(resumed >= covered);
+
+    // Restarted: it resumes and runs until a checkpoint has the whole log and its files
+    // are committed.
+    let mut child = run("restart.log");
+    let total = std::fs::metadata(&raw).unwrap().len();
+    wait_until("a checkpoint of the whole log", &|| {
+        latest().is_some_and(|(_, at)| at == total)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stderr = std::fs::read_to_string(dir.path().join("restart.log")).unwrap();
+    assert!(
+        stderr.contains(&format!("resuming from checkpoint {resumed}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("files written after the checkpoint"),
+        "{stderr}"
+    );
+
+    // What a batch run over the whole log writes.
+    let expected_out = dir.path().join("expected");
+    let batch = job("batch_clean", false, &expected_out);
+    common::sluice_ok(&[
+        "run",
+        "--no-progress",
+        "--set",
+        &format!("warehouse={}", dir.path().join("wh2").display()),
+        batch.to_str().unwrap(),
+    ]);
+    let expected = committed_rows(&expected_out);
+    assert!(expected.len() > 5000, "{} rows", expected.len());
+    let got = committed_rows(&out);
+    assert_eq!(got.len(), expected.len(), "rows in the committed files");
+    assert_eq!(got, expected);
 }

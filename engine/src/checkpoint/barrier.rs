@@ -20,6 +20,7 @@ use super::SinkState;
 use crate::sync::lock;
 
 const MARKER_METADATA: &str = "sluice.checkpoint.marker";
+const CHECKPOINT_METADATA: &str = "sluice.checkpoint.id";
 
 /// A marker sent and not yet released, and the sink states attached to it.
 struct Pending {
@@ -44,8 +45,8 @@ impl BarrierAck {
     }
 }
 
-/// A marker for a sink whose rows have `schema`.
-pub fn marker_batch(schema: &SchemaRef) -> (RecordBatch, BarrierAck) {
+/// A marker of checkpoint `checkpoint` for a sink whose rows have `schema`.
+pub fn marker_batch(schema: &SchemaRef, checkpoint: u64) -> (RecordBatch, BarrierAck) {
     let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = oneshot::channel();
     lock(&PENDING).insert(
@@ -57,6 +58,7 @@ pub fn marker_batch(schema: &SchemaRef) -> (RecordBatch, BarrierAck) {
     );
     let mut metadata = schema.metadata().clone();
     metadata.insert(MARKER_METADATA.to_string(), token.to_string());
+    metadata.insert(CHECKPOINT_METADATA.to_string(), checkpoint.to_string());
     let schema = Arc::new(schema.as_ref().clone().with_metadata(metadata));
     (RecordBatch::new_empty(schema), BarrierAck(rx))
 }
@@ -70,6 +72,16 @@ pub fn is_marker(batch: &RecordBatch) -> Option<u64> {
         .schema_ref()
         .metadata()
         .get(MARKER_METADATA)
+        .and_then(|t| t.parse().ok())
+}
+
+/// The checkpoint a marker belongs to.
+pub fn marker_checkpoint(batch: &RecordBatch) -> Option<u64> {
+    is_marker(batch)?;
+    batch
+        .schema_ref()
+        .metadata()
+        .get(CHECKPOINT_METADATA)
         .and_then(|t| t.parse().ok())
 }
 
@@ -95,8 +107,9 @@ mod tests {
     #[tokio::test]
     async fn a_released_marker_acknowledges_and_rows_are_not_markers() {
         let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
-        let (marker, ack) = marker_batch(&schema);
+        let (marker, ack) = marker_batch(&schema, 7);
         let token = is_marker(&marker).expect("a marker");
+        assert_eq!(marker_checkpoint(&marker), Some(7));
         assert!(is_marker(&RecordBatch::new_empty(Arc::clone(&schema))).is_none());
         let state = SinkState {
             name: "t".into(),
@@ -105,7 +118,7 @@ mod tests {
         attach_sink_state(token, state.clone());
         release_marker(token);
         assert_eq!(ack.wait().await, vec![state]);
-        let (marker, ack) = marker_batch(&schema);
+        let (marker, ack) = marker_batch(&schema, 8);
         drop(marker);
         // Unreleased: the ack waits (a checkpoint times out), nothing is acknowledged.
         let waited = tokio::time::timeout(std::time::Duration::from_millis(20), ack.wait()).await;

@@ -15,6 +15,7 @@
 
 mod barrier;
 mod config;
+pub mod pending;
 mod positions;
 mod store;
 
@@ -23,7 +24,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use barrier::{BarrierAck, attach_sink_state, is_marker, marker_batch, release_marker};
+pub use barrier::{
+    BarrierAck, attach_sink_state, is_marker, marker_batch, marker_checkpoint, release_marker,
+};
 pub use config::{CheckpointConfig, FromCheckpoint, parse_bytes, state_limit};
 pub use positions::{PositionCommitter, SourcePositions, SplitPositions};
 pub use store::CheckpointStore;
@@ -92,18 +95,23 @@ pub struct SplitState {
     pub position: Option<String>,
 }
 
-/// How far a sink had written at a checkpoint (per split: the Kafka partition's next offset),
-/// and which messages after that it has seen again in a replay and not yet matched (see
-/// `connectors::kafka::replay`).
+/// What a sink had written by a checkpoint: how far (per split: the Kafka partition's next
+/// offset) and which messages after that it has seen again in a replay and not yet matched
+/// (see `connectors::kafka::replay`); or which files, to commit when the checkpoint is
+/// complete (see `pending`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SinkState {
     /// The catalog table.
     pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub positions: SplitPositions,
     /// Split → offsets of messages written before the crash that the replay has not written
     /// again yet.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unmatched: BTreeMap<String, Vec<i64>>,
+    /// Files the sink wrote by the checkpoint, pending until it is complete (see `pending`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

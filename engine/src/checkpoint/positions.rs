@@ -63,9 +63,16 @@ impl SourcePositions {
         lock(&self.inner).restored.get(table).cloned()
     }
 
-    /// What sink `state.name` had written by the checkpoint the job resumes from.
+    /// What sink `state.name` had written by the checkpoint the job resumes from. (Two
+    /// statements writing one table: their pending files are the table's.)
     pub fn restore_sink(&self, state: SinkState) {
-        lock(&self.inner).sinks.insert(state.name.clone(), state);
+        let mut inner = lock(&self.inner);
+        match inner.sinks.get_mut(&state.name) {
+            Some(known) => known.files.extend(state.files),
+            None => {
+                inner.sinks.insert(state.name.clone(), state);
+            }
+        }
     }
 
     pub fn restored_sink(&self, table: &str) -> Option<SinkState> {

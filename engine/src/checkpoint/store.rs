@@ -229,6 +229,7 @@ mod tests {
                 name: "events".into(),
                 positions: [("0".to_string(), "42".to_string())].into(),
                 unmatched: [("0".to_string(), vec![40, 41])].into(),
+                files: vec!["/wh/t/.part-1.parquet.pending".into()],
             }],
         }
     }

@@ -16,7 +16,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, col
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::checkpoint::{attach_sink_state, is_marker, marker_batch};
+use crate::checkpoint::{attach_sink_state, is_marker, marker_batch, marker_checkpoint};
 use crate::exec::stream::CHANNEL_CAPACITY;
 use crate::exec::stream::slot::channel_exec;
 use crate::sync::lock;
@@ -156,12 +156,13 @@ impl DataSink for TeeSink {
                     break;
                 }
             };
-            if let Some(token) = is_marker(&batch) {
+            if let (Some(token), Some(checkpoint)) = (is_marker(&batch), marker_checkpoint(&batch))
+            {
                 // A checkpoint marker: every target must have written what came before it
                 // before this sink asks for more (which releases the marker).
                 let mut acks = Vec::with_capacity(senders.len());
                 for tx in &senders {
-                    let (marker, ack) = marker_batch(&self.schema);
+                    let (marker, ack) = marker_batch(&self.schema, checkpoint);
                     if tx.send(marker).await.is_err() {
                         break;
                     }

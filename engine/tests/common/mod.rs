@@ -108,26 +108,27 @@ pub fn stderr_of(out: &Output) -> String {
 
 /// Starts `sluice <args>` (like [`sluice`]) without waiting: for stream jobs that run on.
 pub fn spawn(args: &[&str], stdout: std::process::Stdio) -> std::process::Child {
+    spawn_to(args, stdout, std::process::Stdio::null())
+}
+
+/// Like [`spawn`], with stdout and stderr into `log`.
+pub fn spawn_logged(args: &[&str], log: std::fs::File) -> std::process::Child {
+    spawn_to(args, log.try_clone().expect("log file").into(), log.into())
+}
+
+/// Starts the binary (as [`sluice`] runs it) with stdout and stderr going where given.
+pub fn spawn_to(
+    args: &[&str],
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_sluice"))
         .current_dir(repo_root())
         .env_remove("SLUICE_PROFILE")
         .args(["--catalog", "catalog"])
         .args(args)
         .stdout(stdout)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start sluice")
-}
-
-/// Like [`spawn`], with stdout and stderr into `log`.
-pub fn spawn_logged(args: &[&str], log: std::fs::File) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .current_dir(repo_root())
-        .env_remove("SLUICE_PROFILE")
-        .args(["--catalog", "catalog"])
-        .args(args)
-        .stdout(log.try_clone().expect("log file"))
-        .stderr(log)
+        .stderr(stderr)
         .spawn()
         .expect("start sluice")
 }

@@ -499,6 +499,7 @@ impl TableProvider for FileTable {
             csv_header: self.csv_header,
             rollover: self.rollover,
             metrics: self.metrics.sink(&self.name, self.error_output),
+            positions: Arc::clone(&self.positions),
         };
         if self.path.contains(['*', '?', '[']) {
             return Err(self.error(format!(

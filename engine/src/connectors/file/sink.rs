@@ -6,6 +6,12 @@
 //! directory written is swapped in when the write succeeds, so a rerun never duplicates rows
 //! and a failed run leaves the previous data in place. (DataFusion's own listing-table insert
 //! only appends, hence our own sink.)
+//!
+//! A stream run appends files. In a job that checkpoints, a file is closed at each
+//! checkpoint's marker under a pending name carrying the checkpoint's id and committed when
+//! the checkpoint is complete (`checkpoint::pending`); a resumed job commits what its
+//! checkpoint left pending and removes files written after it, so a replay writes no row
+//! twice. Without checkpoints, files are committed every rollover interval.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -29,6 +35,9 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::FileFormat;
+use crate::checkpoint::{
+    SinkState, SourcePositions, attach_sink_state, is_marker, marker_checkpoint, pending,
+};
 use crate::exec::metrics::SinkMetrics;
 
 /// Hive's name for a NULL partition value.
@@ -49,6 +58,9 @@ pub struct FileSink {
     /// Stream mode: append files, committing the open ones this often (and at the end).
     pub rollover: Option<Duration>,
     pub metrics: Arc<SinkMetrics>,
+    /// Whether the job checkpoints, and what this sink had pending at the one it resumes
+    /// from.
+    pub positions: Arc<SourcePositions>,
 }
 
 impl DisplayAs for FileSink {
@@ -184,7 +196,9 @@ impl FileSink {
 
     /// Stream mode: rows go to open files per partition, and every `every` (or at the end
     /// of the input) the open files are committed: a file is written under a hidden name and
-    /// renamed into place, so readers see whole files only. Rows already written stay.
+    /// renamed into place, so readers see whole files only. Rows already written stay. In a
+    /// job that checkpoints, files are closed at each checkpoint instead and committed when
+    /// it is complete.
     async fn write_rolling(
         &self,
         mut data: SendableRecordBatchStream,
@@ -192,7 +206,12 @@ impl FileSink {
     ) -> Result<u64> {
         // Readers of a table that has no rows yet still find its directory.
         std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
+        let mut on_checkpoints = self.positions.checkpointing();
+        if on_checkpoints {
+            self.recover(self.positions.restored_sink(&self.table).as_ref())?;
+        }
         let mut open: HashMap<String, RollingFile> = HashMap::new();
+        let mut pending_files: Vec<PathBuf> = Vec::new();
         let mut due: Option<tokio::time::Instant> = None;
         let mut rows = 0u64;
         let mut files = 0u64;
@@ -210,8 +229,38 @@ impl FileSink {
             };
             let Some(batch) = next else { break };
             let batch = batch?;
+            if on_checkpoints
+                && let (Some(token), Some(checkpoint)) =
+                    (is_marker(&batch), marker_checkpoint(&batch))
+            {
+                for (_, f) in open.drain() {
+                    pending_files.push(f.close_pending(checkpoint)?);
+                }
+                // Committed ones are gone; those of an abandoned checkpoint are still here.
+                pending_files.retain(|p| p.exists());
+                attach_sink_state(
+                    token,
+                    SinkState {
+                        name: self.table.clone(),
+                        files: pending_files
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect(),
+                        ..SinkState::default()
+                    },
+                );
+                continue;
+            }
             if batch.num_rows() == 0 {
                 continue;
+            }
+            if on_checkpoints && !self.positions.checkpointing() {
+                // Checkpoints are off after all (a source cannot say how far it has read):
+                // what waited for one is final, and files roll on the interval.
+                on_checkpoints = false;
+                for f in pending_files.drain(..) {
+                    pending::commit(&f).map_err(|e| io_err(&f, e))?;
+                }
             }
             for (part, sub) in self.split(&batch)? {
                 if !open.contains_key(&part) {
@@ -226,7 +275,7 @@ impl FileSink {
                         self.format.extension()
                     );
                     files += 1;
-                    let hidden = dir.join(format!(".{name}.inprogress"));
+                    let hidden = dir.join(format!(".{name}{IN_PROGRESS}"));
                     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
                     let writer = self.open_writer_at(&hidden)?;
                     open.insert(
@@ -242,14 +291,61 @@ impl FileSink {
                     f.writer.write(&sub)?;
                 }
             }
-            due.get_or_insert_with(|| tokio::time::Instant::now() + every);
+            if !on_checkpoints {
+                due.get_or_insert_with(|| tokio::time::Instant::now() + every);
+            }
             rows += batch.num_rows() as u64;
             self.metrics
                 .rows
                 .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
         }
+        // The input ended: every row is final, pending or not.
         self.roll(&mut open)?;
+        for f in &pending_files {
+            pending::commit(f).map_err(|e| io_err(f, e))?;
+        }
         Ok(rows)
+    }
+
+    /// A resumed job: commits the files its checkpoint left pending and removes the files
+    /// written after it (in progress or pending), whose rows the replay writes again.
+    fn recover(&self, restored: Option<&SinkState>) -> Result<()> {
+        let mut kept = Vec::new();
+        for f in restored.map(|s| s.files.as_slice()).unwrap_or_default() {
+            let path = PathBuf::from(f);
+            if let Err(e) = pending::commit(&path) {
+                tracing::warn!("{}: committing {f} of the checkpoint: {e}", self.table);
+            }
+            kept.push(path);
+        }
+        let mut removed = 0;
+        let mut dirs = vec![self.dir.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir)
+                .map_err(|e| io_err(&dir, e))?
+                .flatten()
+            {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if path.is_dir() && !name.starts_with('.') {
+                    dirs.push(path);
+                } else if name.starts_with(".part-")
+                    && (name.ends_with(IN_PROGRESS) || pending::is_pending(&path))
+                    && !kept.contains(&path)
+                {
+                    std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
+                    removed += 1;
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(
+                "{}: removed {removed} files written after the checkpoint (the replay writes \
+                 their rows again)",
+                self.table
+            );
+        }
+        Ok(())
     }
 
     /// Commits every open file of a rolling write.
@@ -304,11 +400,30 @@ impl FileSink {
     }
 }
 
+/// The end of the hidden name of a file being written.
+const IN_PROGRESS: &str = ".inprogress";
+
 /// A file a rolling write has open: written under `hidden`, renamed to `path` on commit.
 struct RollingFile {
     writer: PartWriter,
     hidden: PathBuf,
     path: PathBuf,
+}
+
+impl RollingFile {
+    /// Closes the file under the pending name of its final name with `checkpoint` in it
+    /// (`part-…-chk000012.parquet`); returns the pending path.
+    fn close_pending(self, checkpoint: u64) -> Result<PathBuf> {
+        self.writer.close()?;
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        let ext = self.path.extension().unwrap_or_default().to_string_lossy();
+        let target = self
+            .path
+            .with_file_name(format!("{stem}-chk{checkpoint:06}.{ext}"));
+        let pending = pending::pending_path(&target);
+        std::fs::rename(&self.hidden, &pending).map_err(|e| io_err(&pending, e))?;
+        Ok(pending)
+    }
 }
 
 /// Puts `new` where `target` is: the old directory is renamed aside first and deleted only

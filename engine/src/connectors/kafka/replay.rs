@@ -183,6 +183,7 @@ impl WrittenLog {
                 .map(|(p, at)| (p.to_string(), at.to_string()))
                 .collect::<SplitPositions>(),
             unmatched: self.replay.unmatched(),
+            files: Vec::new(),
         }
     }
 }

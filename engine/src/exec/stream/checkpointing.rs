@@ -1,7 +1,7 @@
 //! The checkpoint coordinator of a stream job (see `crate::checkpoint` for the protocol):
 //! every interval it asks the sources for a checkpoint, gathers what sources and statements
 //! report, waits until every sink has written what came before its marker, writes the
-//! manifest and only then commits the sources' positions.
+//! manifest and only then commits the sources' positions and the sinks' pending files.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::checkpoint::{
     BarrierAck, CheckpointConfig, CheckpointStore, Manifest, SourcePositions, SourceState,
-    SplitPositions, StatementState,
+    SplitPositions, StatementState, pending,
 };
 use crate::exec::metrics::JobMetrics;
 
@@ -146,6 +146,8 @@ impl Coordinator {
                 s.name
             );
             let _ = std::fs::remove_dir_all(c.store.checkpoint_dir(id));
+            // Sinks that wait for checkpoints to commit their output stop waiting.
+            self.positions.set_checkpointing(false);
             return Ok(false);
         }
         let written = futures::future::join_all(acks.into_iter().map(BarrierAck::wait));
@@ -176,6 +178,17 @@ impl Coordinator {
             tracing::warn!("pruning old checkpoints: {e}");
         }
         commit_positions(&self.positions, &manifest.sources).await;
+        let files: Vec<String> = manifest
+            .sinks
+            .iter()
+            .flat_map(|s| s.files.clone())
+            .collect();
+        if !files.is_empty() {
+            let committed = tokio::task::spawn_blocking(move || pending::commit_all(&files)).await;
+            if let Err(e) = committed {
+                tracing::warn!("committing the checkpoint's files: {e}");
+            }
+        }
         Ok(true)
     }
 }

@@ -545,12 +545,12 @@ impl StatementRunner {
         let report = match self.write_state(id, &store) {
             Ok(state) => {
                 let mut acks = Vec::with_capacity(2);
-                let (marker, ack) = marker_batch(&self.schema);
+                let (marker, ack) = marker_batch(&self.schema, id);
                 if rows.send(marker).await.is_ok() {
                     acks.push(ack);
                 }
                 if let Some(late) = &self.late {
-                    let (marker, ack) = marker_batch(&late.schema);
+                    let (marker, ack) = marker_batch(&late.schema, id);
                     if late.tx.send(marker).await.is_ok() {
                         acks.push(ack);
                     }
