@@ -5,19 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{query_csv, seed_tables, sluice_ok, testdata};
-
-fn run_clean(warehouse: &std::path::Path, raw: &std::path::Path) -> String {
-    sluice_ok(&[
-        "run",
-        "jobs/clean.sql",
-        "--no-progress",
-        "--set",
-        &format!("raw_path={}", raw.display()),
-        "--set",
-        &format!("warehouse={}", warehouse.display()),
-    ])
-}
+use common::{query_csv, run_clean, seed_tables, sluice_ok, testdata};
 
 fn run_topn(warehouse: &std::path::Path, extra: &[&str]) -> String {
     let wh = format!("warehouse={}", warehouse.display());

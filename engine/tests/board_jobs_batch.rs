@@ -10,16 +10,7 @@ fn setup() -> tempfile::TempDir {
     let raw = dir.path().join("raw.log");
     common::produce(&raw, 20000, 7, 0);
     let wh = format!("warehouse={}", dir.path().join("wh").display());
-    let raw_set = format!("raw_path={}", raw.display());
-    sluice_ok(&[
-        "run",
-        "jobs/clean.sql",
-        "--no-progress",
-        "--set",
-        &raw_set,
-        "--set",
-        &wh,
-    ]);
+    common::run_clean(&dir.path().join("wh"), &raw);
     for job in [
         "jobs/pv_uv.sql",
         "jobs/hot_courses.sql",

@@ -76,20 +76,11 @@ fn live_board_over_kafka_equals_the_batch_run() {
     let mut text = std::fs::read_to_string(testdata("10000_access.log")).unwrap();
     text.push_str("this is not an access log line\n1.2.3.4 - - [99/Nov/2016:00:01:02 +0800] \"GET / HTTP/1.1\" 200 1\n");
     std::fs::write(input.path(), text).unwrap();
-    let sample = input.path().to_str().unwrap();
 
     // What batch mode computes from the file (local profile).
     let expected_wh = tempfile::tempdir().unwrap();
     let wh_set = format!("warehouse={}", expected_wh.path().display());
-    sluice_ok(&[
-        "run",
-        "jobs/clean.sql",
-        "--no-progress",
-        "--set",
-        &format!("raw_path={sample}"),
-        "--set",
-        &wh_set,
-    ]);
+    common::run_clean(expected_wh.path(), input.path());
     for job in [
         "jobs/pv_uv.sql",
         "jobs/hot_courses.sql",

@@ -149,16 +149,7 @@ fn a_killed_stream_job_resumes_from_its_checkpoint_with_nothing_lost_or_doubled(
     // What batch mode computes from the whole file.
     let expected_wh = tempfile::tempdir().unwrap();
     let wh_set = format!("warehouse={}", expected_wh.path().display());
-    let raw_set = format!("raw_path={}", input.display());
-    sluice_ok(&[
-        "run",
-        "jobs/clean.sql",
-        "--no-progress",
-        "--set",
-        &raw_set,
-        "--set",
-        &wh_set,
-    ]);
+    common::run_clean(expected_wh.path(), &input);
     sluice_ok(&["run", "jobs/pv_uv.sql", "--no-progress", "--set", &wh_set]);
     let expected = query_csv(
         expected_wh.path(),
@@ -397,15 +388,7 @@ fn a_killed_stream_clean_resumes_and_writes_each_event_to_kafka_once() {
 
     // What batch mode cleans from the whole sample.
     let expected_wh = tempfile::tempdir().unwrap();
-    sluice_ok(&[
-        "run",
-        "jobs/clean.sql",
-        "--no-progress",
-        "--set",
-        &format!("raw_path={}", sample_path.display()),
-        "--set",
-        &format!("warehouse={}", expected_wh.path().display()),
-    ]);
+    common::run_clean(expected_wh.path(), &sample_path);
     let all_events = "SELECT * FROM access_events \
         ORDER BY event_time, ip, url, cms_type, cms_id, traffic, city, isp";
     let expected = query_csv(expected_wh.path(), &[], all_events);

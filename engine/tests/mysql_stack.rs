@@ -11,15 +11,7 @@ fn daily_topn_lands_in_mysql_and_reruns_upsert() {
     let wh = tempfile::tempdir().unwrap();
     let wh_set = format!("warehouse={}", wh.path().display());
     let url_set = format!("mysql_url={}", db.url());
-    sluice_ok(&[
-        "run",
-        "jobs/clean.sql",
-        "--no-progress",
-        "--set",
-        &format!("raw_path={}", testdata("10000_access.log").display()),
-        "--set",
-        &wh_set,
-    ]);
+    common::run_clean(wh.path(), &testdata("10000_access.log"));
     let stack = ["--profile", "stack", "--set", url_set.as_str()];
     for run in 0..2 {
         if run == 1 {

@@ -435,3 +435,80 @@ fn a_killed_follow_to_parquet_job_writes_each_row_once() {
     assert_eq!(got.len(), expected.len(), "rows in the committed files");
     assert_eq!(got, expected);
 }
+
+/// `stream_clean.sql` in the local profile reads a folder of raw logs and writes Parquet:
+/// killed midway and restarted, it reads on from its checkpoint (files read to their end are
+/// not read again, the one it was in goes on from its offset) and writes every event once.
+#[test]
+fn a_killed_stream_clean_over_files_resumes_with_every_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    for (i, seed) in [11, 12, 13].iter().enumerate() {
+        common::produce(&raw.join(format!("access-{i}.log")), 150_000, *seed, 0);
+    }
+    let raw_set = format!("raw_path={}", raw.display());
+    let expected_wh = dir.path().join("expected");
+    common::run_clean(&expected_wh, &raw);
+
+    let warehouse = dir.path().join("wh");
+    let wh_set = format!("warehouse={}", warehouse.display());
+    let args = [
+        "-v",
+        "run",
+        "jobs/stream_clean.sql",
+        "--mode",
+        "stream",
+        "--no-progress",
+        "--set",
+        &raw_set,
+        "--set",
+        &wh_set,
+        "--set",
+        "checkpoint.interval=100ms",
+    ];
+    let log = dir.path().join("first.log");
+    let mut child = common::spawn_logged(&args, std::fs::File::create(&log).unwrap());
+    let started = std::time::Instant::now();
+    while checkpointed_position(&warehouse, "stream_clean").is_none() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "stream_clean ended ({status}) before its first checkpoint\n{}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no checkpoint after 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (id, _) = checkpointed_position(&warehouse, "stream_clean").unwrap();
+
+    let out = common::sluice(&args);
+    let stderr = common::stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("resuming from checkpoint {id}")),
+        "{stderr}"
+    );
+    let read: u64 = String::from_utf8_lossy(&out.stdout)
+        .split("read ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a summary");
+    assert!(
+        read < 450_000,
+        "the restart read {read} lines: all over again"
+    );
+
+    let sql = "SELECT day, COUNT(*), COUNT(DISTINCT ip), SUM(traffic), MIN(event_time), \
+               MAX(event_time) FROM access_events GROUP BY day ORDER BY day";
+    let want = common::query_csv(&expected_wh, &[], sql);
+    let got = common::query_csv(&warehouse, &[], sql);
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}

@@ -41,6 +41,20 @@ pub fn sluice_ok(args: &[&str]) -> String {
     stdout
 }
 
+/// `jobs/clean.sql` in batch mode from the raw log(s) at `raw` into `warehouse`; returns
+/// stdout.
+pub fn run_clean(warehouse: &Path, raw: &Path) -> String {
+    sluice_ok(&[
+        "run",
+        "jobs/clean.sql",
+        "--no-progress",
+        "--set",
+        &format!("raw_path={}", raw.display()),
+        "--set",
+        &format!("warehouse={}", warehouse.display()),
+    ])
+}
+
 /// `sluice query --format csv` as rows of fields (header dropped).
 pub fn query_csv(warehouse: &Path, extra: &[&str], sql: &str) -> Vec<Vec<String>> {
     let wh = format!("warehouse={}", warehouse.display());

@@ -27,6 +27,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use memchr::memchr;
+use tokio::sync::mpsc::Sender;
 
 use crate::connectors::records::{RecordBuffer, RecordFormat};
 use crate::exec::metrics::SourceMetrics;
@@ -294,7 +295,7 @@ impl Follower {
     }
 
     /// Hands out the held partial line as a line of its own; returns its bytes.
-    fn flush_partial(&mut self, out: &mut Vec<String>, at: &mut Vec<FilePosition>) -> u64 {
+    pub fn flush_partial(&mut self, out: &mut Vec<String>, at: &mut Vec<FilePosition>) -> u64 {
         if self.partial.is_empty() {
             return 0;
         }
@@ -423,68 +424,29 @@ impl PartitionStream for FollowPartition {
         };
         // Reads and sleeps block; keep them off the async workers.
         builder.spawn_blocking(move || {
-            // Every batch says how far the file is read (checkpoints); an empty one says
-            // where reading starts, and one marked caught up that the file has nothing more
-            // for now.
-            let send = |batch: Result<RecordBatch, ArrowError>| {
-                tx.blocking_send(batch.map_err(DataFusionError::from))
-                    .is_ok()
-            };
-            let position = start.to_string();
-            if !send(tag_split(
-                RecordBatch::new_empty(Arc::clone(&schema)),
-                &split,
-                Some(&position),
-            )) {
+            let mut out = LineBatches::new(schema, format, batch_size, metrics, split, tx);
+            if !out.start(&start.to_string()) {
                 return Ok(());
             }
-            let mut lines: Vec<String> = Vec::with_capacity(batch_size);
-            let mut at: Vec<FilePosition> = Vec::with_capacity(batch_size);
-            let mut bytes = 0u64;
             let mut caught_up = false;
             loop {
-                let polled = follower.poll_at(&mut lines, &mut at).map_err(|e| {
-                    DataFusionError::Execution(format!(
-                        "following {}: {e}",
-                        follower.path().display()
-                    ))
-                })?;
-                bytes += polled.bytes;
+                let polled = out.poll(&mut follower)?;
                 // Full batches as they fill; and when the file has nothing more right now,
                 // whatever is gathered: a line never waits for more lines to be written.
-                while lines.len() >= batch_size || (polled.idle && !lines.is_empty()) {
-                    let n = lines.len().min(batch_size);
-                    let rest = lines.split_off(n);
-                    let batch = std::mem::replace(&mut lines, rest);
-                    let rest_at = at.split_off(n);
-                    let read_to = std::mem::replace(&mut at, rest_at).last().copied();
-                    let rows = batch.len() as u64;
-                    let mut records = RecordBuffer::new(Arc::clone(&schema), format);
-                    for line in &batch {
-                        records.push(line.as_bytes());
-                    }
-                    let (batch, _skipped) = records.finish(&follower.path().display())?;
-                    metrics.rows.fetch_add(rows, Ordering::Relaxed);
-                    // A poll's bytes are counted with the batch that empties its lines.
-                    if lines.is_empty() {
-                        metrics.bytes.fetch_add(bytes, Ordering::Relaxed);
-                        bytes = 0;
-                    }
-                    let position = read_to.map(|p| p.to_string());
-                    if !send(tag_split(batch, &split, position.as_deref())) {
-                        return Ok(());
-                    }
-                    caught_up = false;
+                match out.send(polled.idle, |p| p.to_string())? {
+                    Sent::Closed => return Ok(()),
+                    Sent::Some => caught_up = false,
+                    Sent::None => {}
                 }
                 if polled.idle && !caught_up {
                     caught_up = true;
-                    if !send(caught_up_marker(&schema, &split)) {
+                    if !out.caught_up() {
                         return Ok(());
                     }
                 }
                 if polled.idle {
                     // Nothing to send for a while: notice a consumer that went away here.
-                    if tx.is_closed() {
+                    if out.closed() {
                         return Ok(());
                     }
                     std::thread::sleep(interval);
@@ -492,6 +454,128 @@ impl PartitionStream for FollowPartition {
             }
         });
         builder.build()
+    }
+}
+
+/// What [`LineBatches::send`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    None,
+    Some,
+    /// The receiver is gone: stop reading.
+    Closed,
+}
+
+/// Lines read from files, and where each ends, going out as batches of the table's rows,
+/// each tagged with its split and how far the input is read after its last line (for
+/// checkpoints; see `exec::stream::tag_split`). Shared by the followed file and a stream
+/// job's files read one after another.
+pub struct LineBatches {
+    schema: SchemaRef,
+    format: RecordFormat,
+    batch_size: usize,
+    metrics: Arc<SourceMetrics>,
+    split: String,
+    tx: Sender<Result<RecordBatch, DataFusionError>>,
+    lines: Vec<String>,
+    at: Vec<FilePosition>,
+    /// Bytes of the lines polled and not yet counted in the metrics.
+    bytes: u64,
+}
+
+impl LineBatches {
+    pub fn new(
+        schema: SchemaRef,
+        format: RecordFormat,
+        batch_size: usize,
+        metrics: Arc<SourceMetrics>,
+        split: String,
+        tx: Sender<Result<RecordBatch, DataFusionError>>,
+    ) -> Self {
+        LineBatches {
+            schema,
+            format,
+            batch_size: batch_size.max(1),
+            metrics,
+            split,
+            tx,
+            lines: Vec::with_capacity(batch_size),
+            at: Vec::with_capacity(batch_size),
+            bytes: 0,
+        }
+    }
+
+    fn put(&self, batch: Result<RecordBatch, ArrowError>) -> bool {
+        self.tx
+            .blocking_send(batch.map_err(DataFusionError::from))
+            .is_ok()
+    }
+
+    /// An empty batch saying where reading starts; false: the receiver is gone.
+    pub fn start(&self, position: &str) -> bool {
+        let empty = RecordBatch::new_empty(Arc::clone(&self.schema));
+        self.put(tag_split(empty, &self.split, Some(position)))
+    }
+
+    /// Says the input has nothing more for now; false: the receiver is gone.
+    pub fn caught_up(&self) -> bool {
+        self.put(caught_up_marker(&self.schema, &self.split))
+    }
+
+    pub fn closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Polls `follower` for lines.
+    pub fn poll(&mut self, follower: &mut Follower) -> Result<Polled, DataFusionError> {
+        let polled = follower
+            .poll_at(&mut self.lines, &mut self.at)
+            .map_err(|e| {
+                DataFusionError::Execution(format!("reading {}: {e}", follower.path().display()))
+            })?;
+        self.bytes += polled.bytes;
+        Ok(polled)
+    }
+
+    /// The last line of a file that ends without a newline.
+    pub fn finish(&mut self, follower: &mut Follower) {
+        self.bytes += follower.flush_partial(&mut self.lines, &mut self.at);
+    }
+
+    /// Sends the full batches, and with `all` the rest too; `position` writes how far the
+    /// input is read after a batch's last line.
+    pub fn send(
+        &mut self,
+        all: bool,
+        mut position: impl FnMut(FilePosition) -> String,
+    ) -> Result<Sent, DataFusionError> {
+        let mut sent = Sent::None;
+        while self.lines.len() >= self.batch_size || (all && !self.lines.is_empty()) {
+            let n = self.lines.len().min(self.batch_size);
+            let rest = self.lines.split_off(n);
+            let lines = std::mem::replace(&mut self.lines, rest);
+            let rest_at = self.at.split_off(n);
+            let read_to = std::mem::replace(&mut self.at, rest_at).last().copied();
+            let mut records = RecordBuffer::new(Arc::clone(&self.schema), self.format);
+            for line in &lines {
+                records.push(line.as_bytes());
+            }
+            let (batch, _skipped) = records.finish(&self.split)?;
+            self.metrics
+                .rows
+                .fetch_add(lines.len() as u64, Ordering::Relaxed);
+            // Polled bytes are counted with the batch that empties the lines.
+            if self.lines.is_empty() {
+                self.metrics.bytes.fetch_add(self.bytes, Ordering::Relaxed);
+                self.bytes = 0;
+            }
+            let position = read_to.map(&mut position);
+            if !self.put(tag_split(batch, &self.split, position.as_deref())) {
+                return Ok(Sent::Closed);
+            }
+            sent = Sent::Some;
+        }
+        Ok(sent)
     }
 }
 

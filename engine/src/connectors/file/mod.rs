@@ -1,7 +1,10 @@
 //! The `file` connector: local files as a source (lines, csv, json, parquet; a path, a
 //! directory or a glob) and as a sink (parquet, csv, json, lines; optionally Hive-partitioned).
 //! With `follow = true` a `lines` source tails one growing file like `tail -F` (stream mode).
+//! A stream job that checkpoints reads `lines` and `json` files one after another, so that
+//! it can say how far it has read (`files`); a followed file says it too (`follow`).
 
+mod files;
 mod follow;
 mod lines;
 mod sink;
@@ -81,8 +84,8 @@ pub struct FileTable {
     error_output: bool,
     /// `follow = true`: tail the (single) file forever, polling this often.
     follow: Option<Duration>,
-    /// Stream mode: files are appended, each committed after this long (batch mode
-    /// replaces the table's data at the end of the run instead).
+    /// Stream mode (`Some`): files are appended, each committed after this long (batch
+    /// mode replaces the table's data at the end of the run instead).
     rollover: Option<Duration>,
     metrics: Arc<JobMetrics>,
     /// Where a followed file resumes after a restart.
@@ -179,6 +182,31 @@ impl FileTable {
             StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
                 .with_infinite_table(true),
         )
+    }
+
+    /// A stream job that checkpoints reads `lines` and `json` files one after another, so
+    /// that it can say how far it has read (see `files`).
+    fn files_scan(&self) -> Result<StreamingTable> {
+        let files: Vec<PathBuf> = self.matched_files()?.into_iter().map(|(p, _)| p).collect();
+        let split = self.path.clone();
+        let restored = match self
+            .positions
+            .restored(&self.name)
+            .and_then(|r| r.get(&split).cloned())
+        {
+            Some(text) => files::decode(&text)
+                .map_err(|e| self.error(format!("the checkpoint's position of {split}: {e}")))?,
+            None => files::FilesRead::new(),
+        };
+        let partition = files::FilesPartition {
+            schema: Arc::clone(&self.schema),
+            files,
+            split,
+            metrics: self.metrics.source(&self.name),
+            json: self.format == FileFormat::Json,
+            restored,
+        };
+        StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])
     }
 
     /// Where a followed file is read on from, when the job resumes from a checkpoint.
@@ -446,6 +474,15 @@ impl TableProvider for FileTable {
         if let Some(poll_interval) = self.follow {
             return self
                 .follow_scan(poll_interval)?
+                .scan(state, projection, filters, limit)
+                .await;
+        }
+        let one_by_one = matches!(self.format, FileFormat::Lines | FileFormat::Json)
+            && self.rollover.is_some()
+            && self.positions.checkpointing();
+        if one_by_one {
+            return self
+                .files_scan()?
                 .scan(state, projection, filters, limit)
                 .await;
         }
