@@ -1,23 +1,28 @@
-//! A stream job's `lines` or `json` files, read one after another so that a checkpoint can
-//! say how far: every batch carries, for each file started, its device, inode and the byte
-//! after the last line read (a JSON object by path). A job resumed from a checkpoint skips
-//! what it had read: a file read to its end is not read again, one read partly goes on from
-//! its offset, and a file that is new or was replaced (another inode at that path) is read
-//! from its start. (The parallel byte ranges of `lines` cannot say that: they are read out
-//! of order.) The files are those matched when the job starts; the source then ends.
+//! A stream job's files, read one after another so that a checkpoint can say how far:
+//! every batch carries, for each file started, its device, inode and how far it is read (a
+//! JSON object by path): for `lines` and `json` the byte after the last line, for `parquet`
+//! the rows. A job resumed from a checkpoint skips what it had read: a file read to its end
+//! is not read again, one read partly goes on from there, and a file that is new or was
+//! replaced (another inode at that path) is read from its start. (The parallel byte ranges
+//! of `lines` and DataFusion's listing scans cannot say that: they read out of order.) The
+//! files are those matched when the job starts; the source then ends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::follow::{FilePosition, Follower, LineBatches, Sent};
+use super::sink::NULL_PARTITION;
 use crate::connectors::records::RecordFormat;
 use crate::exec::metrics::SourceMetrics;
 
@@ -41,6 +46,19 @@ pub fn decode(text: &str) -> Result<FilesRead, String> {
         .collect()
 }
 
+/// What the files hold.
+#[derive(Debug, Clone)]
+pub enum FilesFormat {
+    /// One row per line: the line, or a JSON object of the columns.
+    Lines { json: bool },
+    /// Parquet files under `root`, Hive-partitioned by the table's columns `partition_cols`
+    /// (indices; their values come from the `col=value` directories).
+    Parquet {
+        root: PathBuf,
+        partition_cols: Vec<usize>,
+    },
+}
+
 /// The single partition of a stream job's files read in order.
 #[derive(Debug)]
 pub struct FilesPartition {
@@ -50,7 +68,7 @@ pub struct FilesPartition {
     /// The split the batches are tagged with: the table's path.
     pub split: String,
     pub metrics: Arc<SourceMetrics>,
-    pub json: bool,
+    pub format: FilesFormat,
     /// What a checkpoint had read, when the job resumes from one.
     pub restored: FilesRead,
 }
@@ -61,11 +79,12 @@ impl PartitionStream for FilesPartition {
     }
 
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let batch_size = ctx.session_config().batch_size();
+        let batch_size = ctx.session_config().batch_size().max(1);
         let mut builder = RecordBatchReceiverStream::builder(Arc::clone(&self.schema), 2);
+        let json = matches!(self.format, FilesFormat::Lines { json: true });
         let mut out = LineBatches::new(
             Arc::clone(&self.schema),
-            if self.json {
+            if json {
                 RecordFormat::Json
             } else {
                 RecordFormat::Raw
@@ -76,6 +95,8 @@ impl PartitionStream for FilesPartition {
             builder.tx(),
         );
         let files = self.files.clone();
+        let format = self.format.clone();
+        let schema = Arc::clone(&self.schema);
         let mut read = self.restored.clone();
         // Reads block; keep them off the async workers.
         builder.spawn_blocking(move || {
@@ -83,26 +104,22 @@ impl PartitionStream for FilesPartition {
                 return Ok(());
             }
             for file in files {
-                let key = file.display().to_string();
-                let Some(mut follower) = start(&file, read.get(&key))? else {
-                    continue;
+                let going_on = match &format {
+                    FilesFormat::Lines { .. } => read_lines(&mut out, &file, &mut read)?,
+                    FilesFormat::Parquet {
+                        root,
+                        partition_cols,
+                    } => {
+                        let shape = Shape {
+                            schema: &schema,
+                            partition_cols,
+                            values: partition_values(root, &file),
+                        };
+                        read_parquet(&out, &file, &shape, batch_size, &mut read)?
+                    }
                 };
-                // Read to the end as it is now, then the last line even without a newline.
-                loop {
-                    let idle = out.poll(&mut follower)?.idle;
-                    if idle {
-                        out.finish(&mut follower);
-                    }
-                    let sent = out.send(idle, |at| {
-                        read.insert(key.clone(), at);
-                        encode(&read)
-                    })?;
-                    if sent == Sent::Closed {
-                        return Ok(());
-                    }
-                    if idle {
-                        break;
-                    }
+                if !going_on {
+                    return Ok(());
                 }
             }
             Ok(())
@@ -111,11 +128,138 @@ impl PartitionStream for FilesPartition {
     }
 }
 
+/// Reads the lines of `file` after what `read` says was read of it, to its end as it is
+/// now (the last line even without a newline). false: the receiver is gone.
+fn read_lines(
+    out: &mut LineBatches,
+    file: &Path,
+    read: &mut FilesRead,
+) -> Result<bool, DataFusionError> {
+    let key = file.display().to_string();
+    let Some(mut follower) = start(file, read.get(&key))? else {
+        return Ok(true);
+    };
+    loop {
+        let idle = out.poll(&mut follower)?.idle;
+        if idle {
+            out.finish(&mut follower);
+        }
+        let sent = out.send(idle, |at| {
+            read.insert(key.clone(), at);
+            encode(read)
+        })?;
+        if sent == Sent::Closed {
+            return Ok(false);
+        }
+        if idle {
+            return Ok(true);
+        }
+    }
+}
+
+/// How a Parquet file's rows become the table's: the partition columns' values from its
+/// directories, the others from the file.
+struct Shape<'a> {
+    schema: &'a SchemaRef,
+    partition_cols: &'a [usize],
+    /// Partition column name → value (`None`: Hive's NULL).
+    values: HashMap<String, Option<String>>,
+}
+
+impl Shape<'_> {
+    fn rows(&self, batch: &RecordBatch) -> Result<RecordBatch, DataFusionError> {
+        let n = batch.num_rows();
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, field)| {
+                let column: ArrayRef = if self.partition_cols.contains(&i) {
+                    match self.values.get(field.name()).cloned().flatten() {
+                        Some(v) => Arc::new(StringArray::from(vec![v; n])),
+                        None => new_null_array(field.data_type(), n),
+                    }
+                } else {
+                    Arc::clone(batch.column_by_name(field.name()).ok_or_else(|| {
+                        DataFusionError::Execution(format!(
+                            "the file has no column '{}'",
+                            field.name()
+                        ))
+                    })?)
+                };
+                Ok(cast(&column, field.data_type())?)
+            })
+            .collect::<Result<Vec<_>, DataFusionError>>()?;
+        Ok(RecordBatch::try_new(Arc::clone(self.schema), columns)?)
+    }
+}
+
+/// The `col=value` directories between `root` and `file`.
+fn partition_values(root: &Path, file: &Path) -> HashMap<String, Option<String>> {
+    let dirs = file.parent().and_then(|p| p.strip_prefix(root).ok());
+    dirs.into_iter()
+        .flat_map(|d| d.components())
+        .filter_map(|c| {
+            let (name, value) = c.as_os_str().to_str()?.split_once('=')?;
+            let value = (value != NULL_PARTITION).then(|| value.to_string());
+            Some((name.to_string(), value))
+        })
+        .collect()
+}
+
+/// Reads the rows of Parquet `file` after those `read` says were read. false: the receiver
+/// is gone.
+fn read_parquet(
+    out: &LineBatches,
+    file: &Path,
+    shape: &Shape,
+    batch_size: usize,
+    read: &mut FilesRead,
+) -> Result<bool, DataFusionError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        DataFusionError::Execution(format!("reading {}: {e}", file.display()))
+    };
+    let key = file.display().to_string();
+    let handle = std::fs::File::open(file).map_err(|e| fail(&e))?;
+    let meta = handle.metadata().map_err(|e| fail(&e))?;
+    let id = (meta.dev(), meta.ino());
+    let skip = match read.get(&key) {
+        Some(at) if at.id == id => at.offset,
+        Some(_) => {
+            tracing::warn!(
+                path = %file.display(),
+                "not the file the checkpoint read (another inode): reading it from the start"
+            );
+            0
+        }
+        None => 0,
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| fail(&e))?;
+    let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    if skip >= total {
+        return Ok(true);
+    }
+    let reader = builder
+        .with_batch_size(batch_size)
+        .with_offset(skip as usize)
+        .build()
+        .map_err(|e| fail(&e))?;
+    let mut rows = skip;
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(&e))?;
+        rows += batch.num_rows() as u64;
+        read.insert(key.clone(), FilePosition { id, offset: rows });
+        if !out.put_rows(shape.rows(&batch)?, &encode(read)) {
+            return Ok(false);
+        }
+    }
+    out.count_bytes(meta.len());
+    Ok(true)
+}
+
 /// A reader of `file` from where a checkpoint left it; `None`: read to its end already.
-fn start(
-    file: &std::path::Path,
-    read: Option<&FilePosition>,
-) -> Result<Option<Follower>, DataFusionError> {
+fn start(file: &Path, read: Option<&FilePosition>) -> Result<Option<Follower>, DataFusionError> {
     let Some(&at) = read else {
         return Ok(Some(Follower::new(file)));
     };
@@ -137,6 +281,96 @@ fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{Array, AsArray, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+    use futures::StreamExt;
+
+    /// Writes a Parquet file of column `n` with `values`.
+    fn parquet(path: &Path, values: Vec<i64>) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![Arc::new(Int64Array::from(values))],
+        )
+        .unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(path).unwrap(),
+            schema,
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    #[tokio::test]
+    async fn parquet_files_resume_after_the_rows_read_with_their_partition_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("t");
+        let a = root.join("day=1/part-a.parquet");
+        let b = root.join(format!("day={NULL_PARTITION}/part-b.parquet"));
+        let c = root.join("day=3/part-c.parquet");
+        parquet(&a, vec![1, 2]);
+        parquet(&b, vec![3, 4, 5]);
+        parquet(&c, vec![6]);
+        let id = |p: &Path| {
+            let m = std::fs::metadata(p).unwrap();
+            (m.dev(), m.ino())
+        };
+        // A checkpoint read all of `a` and one row of `b`; `c` is new.
+        let restored = FilesRead::from([
+            (
+                a.display().to_string(),
+                FilePosition {
+                    id: id(&a),
+                    offset: 2,
+                },
+            ),
+            (
+                b.display().to_string(),
+                FilePosition {
+                    id: id(&b),
+                    offset: 1,
+                },
+            ),
+        ]);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("day", DataType::Utf8, true),
+        ]));
+        let partition = FilesPartition {
+            schema,
+            files: vec![a, b.clone(), c.clone()],
+            split: root.display().to_string(),
+            metrics: Arc::default(),
+            format: FilesFormat::Parquet {
+                root: root.clone(),
+                partition_cols: vec![1],
+            },
+            restored,
+        };
+        let mut stream = partition.execute(Arc::new(TaskContext::default()));
+        let mut rows = Vec::new();
+        let mut last_position = None;
+        while let Some(batch) = stream.next().await {
+            let (batch, tag) =
+                crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
+            last_position = tag.and_then(|t| t.position);
+            let n = batch.column(0).as_primitive::<Int64Type>();
+            let day = batch.column(1).as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                rows.push((
+                    n.value(i),
+                    day.is_valid(i).then(|| day.value(i).to_string()),
+                ));
+            }
+        }
+        assert_eq!(rows, vec![(4, None), (5, None), (6, Some("3".to_string()))]);
+        let read = decode(&last_position.unwrap()).unwrap();
+        assert_eq!(read[&b.display().to_string()].offset, 3);
+        assert_eq!(read[&c.display().to_string()].offset, 1);
+    }
 
     #[test]
     fn files_read_round_trip_and_bad_text_is_an_error() {

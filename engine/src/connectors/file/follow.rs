@@ -511,6 +511,20 @@ impl LineBatches {
             .is_ok()
     }
 
+    /// Sends rows read some other way (Parquet), read up to `position`; false: the
+    /// receiver is gone.
+    pub fn put_rows(&self, batch: RecordBatch, position: &str) -> bool {
+        self.metrics
+            .rows
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        self.put(tag_split(batch, &self.split, Some(position)))
+    }
+
+    /// Counts bytes read some other way.
+    pub fn count_bytes(&self, bytes: u64) {
+        self.metrics.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// An empty batch saying where reading starts; false: the receiver is gone.
     pub fn start(&self, position: &str) -> bool {
         let empty = RecordBatch::new_empty(Arc::clone(&self.schema));

@@ -1,8 +1,8 @@
 //! The `file` connector: local files as a source (lines, csv, json, parquet; a path, a
 //! directory or a glob) and as a sink (parquet, csv, json, lines; optionally Hive-partitioned).
 //! With `follow = true` a `lines` source tails one growing file like `tail -F` (stream mode).
-//! A stream job that checkpoints reads `lines` and `json` files one after another, so that
-//! it can say how far it has read (`files`); a followed file says it too (`follow`).
+//! A stream job that checkpoints reads `lines`, `json` and `parquet` files one after another,
+//! so that it can say how far it has read (`files`); a followed file says it too (`follow`).
 
 mod files;
 mod follow;
@@ -184,10 +184,17 @@ impl FileTable {
         )
     }
 
-    /// A stream job that checkpoints reads `lines` and `json` files one after another, so
-    /// that it can say how far it has read (see `files`).
+    /// A stream job that checkpoints reads `lines`, `json` and `parquet` files one after
+    /// another, so that it can say how far it has read (see `files`).
     fn files_scan(&self) -> Result<StreamingTable> {
-        let files: Vec<PathBuf> = self.matched_files()?.into_iter().map(|(p, _)| p).collect();
+        let parquet_dir = self.format == FileFormat::Parquet && Path::new(&self.path).is_dir();
+        let files: Vec<PathBuf> = self
+            .matched_files()?
+            .into_iter()
+            .map(|(p, _)| p)
+            // A folder of Parquet files: its `.parquet` files, as a batch scan takes.
+            .filter(|p| !parquet_dir || p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
         let split = self.path.clone();
         let restored = match self
             .positions
@@ -198,12 +205,21 @@ impl FileTable {
                 .map_err(|e| self.error(format!("the checkpoint's position of {split}: {e}")))?,
             None => files::FilesRead::new(),
         };
+        let format = match self.format {
+            FileFormat::Parquet => files::FilesFormat::Parquet {
+                root: PathBuf::from(&self.path),
+                partition_cols: self.partition_indices(),
+            },
+            _ => files::FilesFormat::Lines {
+                json: self.format == FileFormat::Json,
+            },
+        };
         let partition = files::FilesPartition {
             schema: Arc::clone(&self.schema),
             files,
             split,
             metrics: self.metrics.source(&self.name),
-            json: self.format == FileFormat::Json,
+            format,
             restored,
         };
         StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])
@@ -477,7 +493,7 @@ impl TableProvider for FileTable {
                 .scan(state, projection, filters, limit)
                 .await;
         }
-        let one_by_one = matches!(self.format, FileFormat::Lines | FileFormat::Json)
+        let one_by_one = self.format != FileFormat::Csv
             && self.rollover.is_some()
             && self.positions.checkpointing();
         if one_by_one {
