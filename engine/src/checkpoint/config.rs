@@ -46,9 +46,13 @@ pub struct CheckpointConfig {
 }
 
 impl CheckpointConfig {
-    /// The settings for `job`; `None` when `checkpoint.dir` is not set (no checkpoints).
+    /// The settings for `job`; `None` when `checkpoint.dir` is not set or empty (no
+    /// checkpoints: `--set checkpoint.dir=` turns off a profile's).
     pub fn from_vars(vars: &Vars, job: &str, from: FromCheckpoint) -> Result<Option<Self>> {
-        let Some(dir) = vars.lookup("checkpoint.dir")? else {
+        let Some(dir) = vars
+            .lookup("checkpoint.dir")?
+            .filter(|d| !d.trim().is_empty())
+        else {
             return Ok(None);
         };
         let duration = |name: &str, default: Duration| -> Result<Duration> {
@@ -144,5 +148,19 @@ mod tests {
         assert_eq!("none".parse(), Ok(FromCheckpoint::None));
         assert_eq!("17".parse(), Ok(FromCheckpoint::Id(17)));
         assert!("yesterday".parse::<FromCheckpoint>().is_err());
+    }
+
+    #[test]
+    fn an_empty_checkpoint_dir_turns_checkpoints_off() {
+        let vars = |dir: &str| {
+            crate::catalog::Vars::new([("checkpoint.dir".to_string(), dir.to_string())].into())
+                .without_env()
+        };
+        let config = CheckpointConfig::from_vars(&vars("/cp"), "pv_uv", FromCheckpoint::Latest);
+        let config = config.unwrap().unwrap();
+        assert_eq!(config.dir, std::path::Path::new("/cp/pv_uv"));
+        assert_eq!(config.interval, Duration::from_secs(10));
+        let off = CheckpointConfig::from_vars(&vars(""), "pv_uv", FromCheckpoint::Latest);
+        assert!(off.unwrap().is_none());
     }
 }

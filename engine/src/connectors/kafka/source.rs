@@ -27,6 +27,10 @@ use crate::connectors::records::RecordBuffer;
 use crate::exec::metrics::SourceMetrics;
 use crate::exec::stream::{caught_up_marker, tag_split};
 
+/// How often offsets are committed when a job's checkpoints turned out to be off (as
+/// librdkafka's `auto.commit.interval.ms`).
+const UNCHECKPOINTED_COMMIT_EVERY: Duration = Duration::from_secs(5);
+
 /// The single DataFusion partition of a Kafka table (all Kafka partitions, one consumer).
 #[derive(Debug)]
 pub struct KafkaPartition {
@@ -169,9 +173,19 @@ impl Reader {
             self.target.brokers
         );
         let poll_wait = self.linger.min(Duration::from_millis(100));
+        let mut last_commit = Instant::now();
         loop {
             if self.bounded && pending.values().all(|p| p.done) {
                 break;
+            }
+            // The job meant to checkpoint, but checkpoints are off after all (another source
+            // cannot say how far it has read): commit what was sent, as auto-commit would.
+            if self.commit == Commit::OnCheckpoint
+                && last_commit.elapsed() >= UNCHECKPOINTED_COMMIT_EVERY
+                && !self.positions.checkpointing()
+            {
+                last_commit = Instant::now();
+                self.commit_sent(&consumer, &pending);
             }
             match consumer.poll(poll_wait) {
                 Some(Ok(message)) => {
@@ -247,6 +261,25 @@ impl Reader {
         }
         self.flush_where(&mut pending, |_| true)?;
         Ok(())
+    }
+
+    /// Commits, without waiting, the offsets after the rows sent of every partition that
+    /// has none gathered.
+    fn commit_sent(&self, consumer: &BaseConsumer, pending: &HashMap<i32, Pending>) {
+        let mut tpl = TopicPartitionList::new();
+        for (&p, part) in pending {
+            if part.records.is_empty()
+                && let Err(e) =
+                    tpl.add_partition_offset(&self.target.topic, p, Offset::Offset(part.next))
+            {
+                tracing::warn!("{}: {e}", self.target.name);
+            }
+        }
+        if tpl.count() > 0
+            && let Err(e) = consumer.commit(&tpl, CommitMode::Async)
+        {
+            tracing::warn!("{}", self.target.error("committing offsets", e));
+        }
     }
 
     fn consumer(&self) -> Result<BaseConsumer> {
