@@ -21,7 +21,7 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::follow::{FilePosition, Follower, LineBatches, Sent};
+use super::follow::{FileBatches, FilePosition, Follower, Sent};
 use super::sink::NULL_PARTITION;
 use crate::connectors::records::RecordFormat;
 use crate::exec::metrics::SourceMetrics;
@@ -82,7 +82,7 @@ impl PartitionStream for FilesPartition {
         let batch_size = ctx.session_config().batch_size().max(1);
         let mut builder = RecordBatchReceiverStream::builder(Arc::clone(&self.schema), 2);
         let json = matches!(self.format, FilesFormat::Lines { json: true });
-        let mut out = LineBatches::new(
+        let mut out = FileBatches::new(
             Arc::clone(&self.schema),
             if json {
                 RecordFormat::Json
@@ -131,7 +131,7 @@ impl PartitionStream for FilesPartition {
 /// Reads the lines of `file` after what `read` says was read of it, to its end as it is
 /// now (the last line even without a newline). false: the receiver is gone.
 fn read_lines(
-    out: &mut LineBatches,
+    out: &mut FileBatches,
     file: &Path,
     read: &mut FilesRead,
 ) -> Result<bool, DataFusionError> {
@@ -211,7 +211,7 @@ fn partition_values(root: &Path, file: &Path) -> HashMap<String, Option<String>>
 /// Reads the rows of Parquet `file` after those `read` says were read. false: the receiver
 /// is gone.
 fn read_parquet(
-    out: &LineBatches,
+    out: &FileBatches,
     file: &Path,
     shape: &Shape,
     batch_size: usize,

@@ -424,7 +424,7 @@ impl PartitionStream for FollowPartition {
         };
         // Reads and sleeps block; keep them off the async workers.
         builder.spawn_blocking(move || {
-            let mut out = LineBatches::new(schema, format, batch_size, metrics, split, tx);
+            let mut out = FileBatches::new(schema, format, batch_size, metrics, split, tx);
             if !out.start(&start.to_string()) {
                 return Ok(());
             }
@@ -457,7 +457,7 @@ impl PartitionStream for FollowPartition {
     }
 }
 
-/// What [`LineBatches::send`] did.
+/// What [`FileBatches::send`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent {
     None,
@@ -466,11 +466,11 @@ pub enum Sent {
     Closed,
 }
 
-/// Lines read from files, and where each ends, going out as batches of the table's rows,
-/// each tagged with its split and how far the input is read after its last line (for
-/// checkpoints; see `exec::stream::tag_split`). Shared by the followed file and a stream
-/// job's files read one after another.
-pub struct LineBatches {
+/// Rows read from files going out as batches, each tagged with its split and how far the
+/// input is read after its last row (for checkpoints; see `exec::stream::tag_split`): lines
+/// gathered with where each ends, or rows read as batches (Parquet). Shared by the followed
+/// file and a stream job's files read one after another.
+pub struct FileBatches {
     schema: SchemaRef,
     format: RecordFormat,
     batch_size: usize,
@@ -483,7 +483,7 @@ pub struct LineBatches {
     bytes: u64,
 }
 
-impl LineBatches {
+impl FileBatches {
     pub fn new(
         schema: SchemaRef,
         format: RecordFormat,
@@ -492,7 +492,7 @@ impl LineBatches {
         split: String,
         tx: Sender<Result<RecordBatch, DataFusionError>>,
     ) -> Self {
-        LineBatches {
+        FileBatches {
             schema,
             format,
             batch_size: batch_size.max(1),
