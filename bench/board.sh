@@ -19,15 +19,10 @@ cd "$root"
 
 lines=${1:-1000000}
 live_s=${2:-150}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}
-sluice=$CARGO_TARGET_DIR/release/sluice
-out=bench/out
-mkdir -p "$out"
 # shellcheck source=bench/lib.sh
 source "$script_dir/lib.sh"
-
-say "building sluice (release) and starting the broker"
-cargo build --release -p sluice
+build_release
+say "starting the services and the broker"
 scripts/services.sh ensure
 brokers=$(scripts/kafka-dev.sh start)
 run_id=bench$$

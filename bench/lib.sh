@@ -1,7 +1,18 @@
-# Shared by the bench scripts: `say`, and `timed` (wall time and peak RSS with GNU time).
-# Callers set $out (where outputs go) before sourcing.
+# Shared by the bench scripts: where things go ($CARGO_TARGET_DIR, $sluice the release
+# binary, $out for outputs), `say`, `build_release`, and `timed` (wall time and peak RSS
+# with GNU time).
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}
+sluice=$CARGO_TARGET_DIR/release/sluice
+out=bench/out
+mkdir -p "$out"
 
 say() { printf '\n== %s\n' "$*"; }
+
+build_release() {
+    say "building sluice (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+    cargo build --release -p sluice
+}
 
 # GNU time for wall time and peak RSS.
 if ! [[ -x /usr/bin/time ]]; then

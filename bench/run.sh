@@ -23,22 +23,16 @@ fi
 lines=$(awk -v n="$n_million" 'BEGIN { printf "%d", n * 1000000 }')
 skip_sluice=${BENCH_SKIP_SLUICE:-0}
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}
-sluice=$CARGO_TARGET_DIR/release/sluice
-out=bench/out
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 log=$out/access_${n_million}M.log
 wh=$out/wh
 duck_out=$out/duckdb
 venv=bench/.venv
-mkdir -p "$out"
-
-# shellcheck source=bench/lib.sh
-source "$script_dir/lib.sh"
 
 # 1. build
 if [[ $skip_sluice != 1 ]]; then
-    say "building sluice (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-    cargo build --release -p sluice
+    build_release
 fi
 
 # 2. the input, generated once

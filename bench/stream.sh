@@ -15,16 +15,9 @@ cd "$root"
 
 sizes=("$@")
 if [[ ${#sizes[@]} -eq 0 ]]; then sizes=(1 5); fi
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}
-sluice=$CARGO_TARGET_DIR/release/sluice
-out=bench/out
-mkdir -p "$out"
-
 # shellcheck source=bench/lib.sh
 source "$script_dir/lib.sh"
-
-say "building sluice (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-cargo build --release -p sluice
+build_release
 
 results=()
 for n in "${sizes[@]}"; do

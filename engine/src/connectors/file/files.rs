@@ -1,7 +1,7 @@
 //! A stream job's files, read one after another so that a checkpoint can say how far:
 //! every batch carries, for each file started, its device, inode and how far it is read (a
 //! JSON object by path): for `lines` and `json` the byte after the last line, for `parquet`
-//! the rows. A job resumed from a checkpoint skips what it had read: a file read to its end
+//! and `csv` the rows. A job resumed from a checkpoint skips what it had read: a file read to its end
 //! is not read again, one read partly goes on from there, and a file that is new or was
 //! replaced (another inode at that path) is read from its start. (The parallel byte ranges
 //! of `lines` and DataFusion's listing scans cannot say that: they read out of order.) The
@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
 use datafusion::arrow::compute::cast;
+use datafusion::arrow::csv::ReaderBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -51,11 +52,23 @@ pub fn decode(text: &str) -> Result<FilesRead, String> {
 pub enum FilesFormat {
     /// One row per line: the line, or a JSON object of the columns.
     Lines { json: bool },
-    /// Parquet files under `root`, Hive-partitioned by the table's columns `partition_cols`
-    /// (indices; their values come from the `col=value` directories).
-    Parquet {
+    /// Parquet or CSV files under `root`, Hive-partitioned by the table's columns
+    /// `partition_cols` (indices; their values come from the `col=value` directories).
+    Rows {
         root: PathBuf,
         partition_cols: Vec<usize>,
+        kind: RowFiles,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum RowFiles {
+    Parquet,
+    /// The files' columns: the table's but the partition columns.
+    Csv {
+        file_schema: SchemaRef,
+        header: bool,
+        delimiter: u8,
     },
 }
 
@@ -106,16 +119,17 @@ impl PartitionStream for FilesPartition {
             for file in files {
                 let going_on = match &format {
                     FilesFormat::Lines { .. } => read_lines(&mut out, &file, &mut read)?,
-                    FilesFormat::Parquet {
+                    FilesFormat::Rows {
                         root,
                         partition_cols,
+                        kind,
                     } => {
                         let shape = Shape {
                             schema: &schema,
                             partition_cols,
                             values: partition_values(root, &file),
                         };
-                        read_parquet(&out, &file, &shape, batch_size, &mut read)?
+                        read_rows(&out, &file, kind, &shape, batch_size, &mut read)?
                     }
                 };
                 if !going_on {
@@ -208,11 +222,15 @@ fn partition_values(root: &Path, file: &Path) -> HashMap<String, Option<String>>
         .collect()
 }
 
-/// Reads the rows of Parquet `file` after those `read` says were read. false: the receiver
-/// is gone.
-fn read_parquet(
+/// Batches of a file's rows from the `skip`-th on.
+type RowReader<'a> = Box<dyn Iterator<Item = Result<RecordBatch, DataFusionError>> + 'a>;
+
+/// Reads the rows of Parquet or CSV `file` after those `read` says were read. false: the
+/// receiver is gone.
+fn read_rows(
     out: &FileBatches,
     file: &Path,
+    kind: &RowFiles,
     shape: &Shape,
     batch_size: usize,
     read: &mut FilesRead,
@@ -235,19 +253,47 @@ fn read_parquet(
         }
         None => 0,
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| fail(&e))?;
-    let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
-    if skip >= total {
-        return Ok(true);
-    }
-    let reader = builder
-        .with_batch_size(batch_size)
-        .with_offset(skip as usize)
-        .build()
-        .map_err(|e| fail(&e))?;
+    let batches: RowReader<'_> = match kind {
+        RowFiles::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| fail(&e))?;
+            let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
+            if skip >= total {
+                return Ok(true);
+            }
+            let reader = builder
+                .with_batch_size(batch_size)
+                .with_offset(skip as usize)
+                .build()
+                .map_err(|e| fail(&e))?;
+            Box::new(reader.map(move |b| b.map_err(|e| fail(&e))))
+        }
+        RowFiles::Csv {
+            file_schema,
+            header,
+            delimiter,
+        } => {
+            let reader = ReaderBuilder::new(Arc::clone(file_schema))
+                .with_header(*header)
+                .with_delimiter(*delimiter)
+                .with_batch_size(batch_size)
+                .build(std::io::BufReader::new(handle))
+                .map_err(|e| fail(&e))?;
+            // CSV has no row index: the rows read are read again and dropped.
+            let mut left = skip as usize;
+            Box::new(reader.filter_map(move |b| {
+                let b = match b {
+                    Ok(b) => b,
+                    Err(e) => return Some(Err(fail(&e))),
+                };
+                let dropped = left.min(b.num_rows());
+                left -= dropped;
+                (dropped < b.num_rows()).then(|| Ok(b.slice(dropped, b.num_rows() - dropped)))
+            }))
+        }
+    };
     let mut rows = skip;
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(&e))?;
+    for batch in batches {
+        let batch = batch?;
         rows += batch.num_rows() as u64;
         read.insert(key.clone(), FilePosition { id, offset: rows });
         if !out.put_rows(shape.rows(&batch)?, &encode(read)) {
@@ -344,9 +390,10 @@ mod tests {
             files: vec![a, b.clone(), c.clone()],
             split: root.display().to_string(),
             metrics: Arc::default(),
-            format: FilesFormat::Parquet {
+            format: FilesFormat::Rows {
                 root: root.clone(),
                 partition_cols: vec![1],
+                kind: RowFiles::Parquet,
             },
             restored,
         };
@@ -370,6 +417,53 @@ mod tests {
         let read = decode(&last_position.unwrap()).unwrap();
         assert_eq!(read[&b.display().to_string()].offset, 3);
         assert_eq!(read[&c.display().to_string()].offset, 1);
+    }
+
+    #[tokio::test]
+    async fn csv_files_skip_the_rows_read_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("t");
+        let file = root.join("day=7/part-1.csv");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "n\n10\n20\n30\n").unwrap();
+        let m = std::fs::metadata(&file).unwrap();
+        let restored = FilesRead::from([(
+            file.display().to_string(),
+            FilePosition {
+                id: (m.dev(), m.ino()),
+                offset: 2,
+            },
+        )]);
+        let file_schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
+        let partition = FilesPartition {
+            schema: Arc::new(Schema::new(vec![
+                Field::new("n", DataType::Int64, true),
+                Field::new("day", DataType::Int64, true),
+            ])),
+            files: vec![file],
+            split: root.display().to_string(),
+            metrics: Arc::default(),
+            format: FilesFormat::Rows {
+                root: root.clone(),
+                partition_cols: vec![1],
+                kind: RowFiles::Csv {
+                    file_schema,
+                    header: true,
+                    delimiter: b',',
+                },
+            },
+            restored,
+        };
+        let mut stream = partition.execute(Arc::new(TaskContext::default()));
+        let mut rows = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let (batch, _) =
+                crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
+            let n = batch.column(0).as_primitive::<Int64Type>();
+            let day = batch.column(1).as_primitive::<Int64Type>();
+            rows.extend((0..batch.num_rows()).map(|i| (n.value(i), day.value(i))));
+        }
+        assert_eq!(rows, vec![(30, 7)]);
     }
 
     #[test]

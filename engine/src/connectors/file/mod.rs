@@ -1,8 +1,8 @@
 //! The `file` connector: local files as a source (lines, csv, json, parquet; a path, a
 //! directory or a glob) and as a sink (parquet, csv, json, lines; optionally Hive-partitioned).
 //! With `follow = true` a `lines` source tails one growing file like `tail -F` (stream mode).
-//! A stream job that checkpoints reads `lines`, `json` and `parquet` files one after another,
-//! so that it can say how far it has read (`files`); a followed file says it too (`follow`).
+//! A stream job that checkpoints reads its files one after another, so that it can say how
+//! far it has read (`files`); a followed file says it too (`follow`).
 
 mod files;
 mod follow;
@@ -184,16 +184,21 @@ impl FileTable {
         )
     }
 
-    /// A stream job that checkpoints reads `lines`, `json` and `parquet` files one after
-    /// another, so that it can say how far it has read (see `files`).
+    /// A stream job that checkpoints reads its files one after another, so that it can say
+    /// how far it has read (see `files`).
     fn files_scan(&self) -> Result<StreamingTable> {
-        let parquet_dir = self.format == FileFormat::Parquet && Path::new(&self.path).is_dir();
+        // A folder of Parquet or CSV files: those with the extension, as a batch scan takes.
+        let only = match self.format {
+            FileFormat::Parquet | FileFormat::Csv if Path::new(&self.path).is_dir() => {
+                Some(self.format.extension())
+            }
+            _ => None,
+        };
         let files: Vec<PathBuf> = self
             .matched_files()?
             .into_iter()
             .map(|(p, _)| p)
-            // A folder of Parquet files: its `.parquet` files, as a batch scan takes.
-            .filter(|p| !parquet_dir || p.extension().is_some_and(|e| e == "parquet"))
+            .filter(|p| only.is_none_or(|ext| p.extension().is_some_and(|e| e == ext)))
             .collect();
         let split = self.path.clone();
         let restored = match self
@@ -205,12 +210,19 @@ impl FileTable {
                 .map_err(|e| self.error(format!("the checkpoint's position of {split}: {e}")))?,
             None => files::FilesRead::new(),
         };
+        let rows = |kind| files::FilesFormat::Rows {
+            root: PathBuf::from(&self.path),
+            partition_cols: self.partition_indices(),
+            kind,
+        };
         let format = match self.format {
-            FileFormat::Parquet => files::FilesFormat::Parquet {
-                root: PathBuf::from(&self.path),
-                partition_cols: self.partition_indices(),
-            },
-            _ => files::FilesFormat::Lines {
+            FileFormat::Parquet => rows(files::RowFiles::Parquet),
+            FileFormat::Csv => rows(files::RowFiles::Csv {
+                file_schema: self.file_schema(),
+                header: self.csv_header,
+                delimiter: self.csv_delimiter,
+            }),
+            FileFormat::Lines | FileFormat::Json => files::FilesFormat::Lines {
                 json: self.format == FileFormat::Json,
             },
         };
@@ -493,9 +505,7 @@ impl TableProvider for FileTable {
                 .scan(state, projection, filters, limit)
                 .await;
         }
-        let one_by_one = self.format != FileFormat::Csv
-            && self.rollover.is_some()
-            && self.positions.checkpointing();
+        let one_by_one = self.rollover.is_some() && self.positions.checkpointing();
         if one_by_one {
             return self
                 .files_scan()?

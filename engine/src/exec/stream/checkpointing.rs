@@ -142,7 +142,7 @@ impl Coordinator {
         {
             tracing::warn!(
                 "checkpoints are off for this job: source '{}' cannot say how far it has read \
-                 (Kafka and files other than csv can), so a restart could not resume it",
+                 (Kafka and file sources can), so a restart could not resume it",
                 s.name
             );
             let _ = std::fs::remove_dir_all(c.store.checkpoint_dir(id));
