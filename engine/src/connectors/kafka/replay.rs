@@ -33,32 +33,45 @@ use super::KafkaTarget;
 use super::client::{REQUEST_TIMEOUT, client_config};
 use crate::checkpoint::{SinkState, SplitPositions};
 
-/// A message written before a restart that the replay has not written again yet.
-struct Written {
-    key: Option<Vec<u8>>,
-    value: Vec<u8>,
+/// A message written before a restart, as read back.
+struct Written<'m> {
+    key: Option<&'m [u8]>,
+    value: &'m [u8],
     partition: i32,
     offset: i64,
+}
+
+/// A message's key and value as 128 bits (two independently seeded hashes): what is kept of
+/// the messages to match, so that a checkpoint interval's output (millions of messages)
+/// takes tens of MB, not its size. Two different messages agree on all 128 bits with a
+/// chance of about n²/2¹²⁹ — nil next to a broker losing a write.
+#[derive(Default)]
+struct Fingerprint(RandomState, RandomState);
+
+impl Fingerprint {
+    fn of(&self, key: Option<&[u8]>, value: &[u8]) -> (u64, u64) {
+        (self.0.hash_one((key, value)), self.1.hash_one((key, value)))
+    }
 }
 
 /// The messages written after the checkpoint a job resumed from, as a multiset by key and
 /// value. Empty (and free to ask) once the replay has matched them all.
 #[derive(Default)]
 pub struct Replay {
-    hasher: RandomState,
-    by_hash: HashMap<u64, Vec<Written>>,
+    fingerprint: Fingerprint,
+    /// Fingerprint → where the messages with it are (partition, offset).
+    offsets: HashMap<(u64, u64), Vec<(i32, i64)>>,
     len: usize,
     matched: u64,
 }
 
 impl Replay {
-    fn hash(&self, key: Option<&[u8]>, value: &[u8]) -> u64 {
-        self.hasher.hash_one((key, value))
-    }
-
     fn insert(&mut self, w: Written) {
-        let h = self.hash(w.key.as_deref(), &w.value);
-        self.by_hash.entry(h).or_default().push(w);
+        let f = self.fingerprint.of(w.key, w.value);
+        self.offsets
+            .entry(f)
+            .or_default()
+            .push((w.partition, w.offset));
         self.len += 1;
     }
 
@@ -81,19 +94,13 @@ impl Replay {
         if self.len == 0 {
             return false;
         }
-        let h = self.hash(key, value);
-        let Some(same) = self.by_hash.get_mut(&h) else {
+        let f = self.fingerprint.of(key, value);
+        let Some(same) = self.offsets.get_mut(&f) else {
             return false;
         };
-        let Some(i) = same
-            .iter()
-            .position(|w| w.key.as_deref() == key && w.value == value)
-        else {
-            return false;
-        };
-        same.swap_remove(i);
+        same.pop();
         if same.is_empty() {
-            self.by_hash.remove(&h);
+            self.offsets.remove(&f);
         }
         self.len -= 1;
         self.matched += 1;
@@ -103,10 +110,8 @@ impl Replay {
     /// Partition → offsets of the messages not matched yet.
     fn unmatched(&self) -> BTreeMap<String, Vec<i64>> {
         let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for w in self.by_hash.values().flatten() {
-            out.entry(w.partition.to_string())
-                .or_default()
-                .push(w.offset);
+        for &(partition, offset) in self.offsets.values().flatten() {
+            out.entry(partition.to_string()).or_default().push(offset);
         }
         for offsets in out.values_mut() {
             offsets.sort_unstable();
@@ -234,8 +239,8 @@ fn read_to_end(
                 ends.insert(p, offset + 1);
                 if keep(p, offset) {
                     found(Written {
-                        key: m.key().map(<[u8]>::to_vec),
-                        value: m.payload().unwrap_or_default().to_vec(),
+                        key: m.key(),
+                        value: m.payload().unwrap_or_default(),
                         partition: p,
                         offset,
                     });
@@ -265,10 +270,15 @@ fn read_to_end(
 mod tests {
     use super::*;
 
-    fn written(key: Option<&str>, value: &str, partition: i32, offset: i64) -> Written {
+    fn written<'m>(
+        key: Option<&'m str>,
+        value: &'m str,
+        partition: i32,
+        offset: i64,
+    ) -> Written<'m> {
         Written {
-            key: key.map(|k| k.as_bytes().to_vec()),
-            value: value.as_bytes().to_vec(),
+            key: key.map(str::as_bytes),
+            value: value.as_bytes(),
             partition,
             offset,
         }
