@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
 use datafusion::arrow::compute::cast;
@@ -23,6 +24,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::follow::{FileBatches, FilePosition, Follower, Sent};
+use super::lines::{FileRange, read_range};
 use super::sink::NULL_PARTITION;
 use crate::connectors::records::RecordFormat;
 use crate::exec::metrics::SourceMetrics;
@@ -118,7 +120,9 @@ impl PartitionStream for FilesPartition {
             }
             for file in files {
                 let going_on = match &format {
-                    FilesFormat::Lines { .. } => read_lines(&mut out, &file, &mut read)?,
+                    FilesFormat::Lines { json } => {
+                        read_lines(&mut out, &file, *json, batch_size, &mut read)?
+                    }
                     FilesFormat::Rows {
                         root,
                         partition_cols,
@@ -147,12 +151,43 @@ impl PartitionStream for FilesPartition {
 fn read_lines(
     out: &mut FileBatches,
     file: &Path,
+    json: bool,
+    batch_size: usize,
     read: &mut FilesRead,
 ) -> Result<bool, DataFusionError> {
     let key = file.display().to_string();
-    let Some(mut follower) = start(file, read.get(&key))? else {
+    let meta = std::fs::metadata(file)
+        .map_err(|e| DataFusionError::Execution(format!("reading {}: {e}", file.display())))?;
+    let id = (meta.dev(), meta.ino());
+    let from = resume_at(file, id, read.get(&key));
+    if from >= meta.len() {
         return Ok(true);
-    };
+    }
+    if !json {
+        // Plain lines: the range reader, which fills the column without a String per line.
+        let range = FileRange {
+            path: file.to_path_buf(),
+            start: from,
+            end: meta.len(),
+        };
+        let mut at = from;
+        let mut open = true;
+        read_range(
+            &range,
+            out.schema(),
+            batch_size,
+            out.metrics(),
+            &mut |batch, bytes| {
+                at += bytes;
+                read.insert(key.clone(), FilePosition { id, offset: at });
+                open = out.put_rows(batch, &encode(read));
+                open
+            },
+        )
+        .map_err(|e| DataFusionError::Execution(format!("reading {}: {e}", file.display())))?;
+        return Ok(open);
+    }
+    let mut follower = Follower::resume(file, FilePosition { id, offset: from });
     loop {
         let idle = out.poll(&mut follower)?.idle;
         if idle {
@@ -168,6 +203,22 @@ fn read_lines(
         if idle {
             return Ok(true);
         }
+    }
+}
+
+/// Where to go on reading file `id` at `file`: the checkpoint's position if it read this
+/// file; from the start if it is new, or another file now has its path.
+fn resume_at(file: &Path, id: (u64, u64), read: Option<&FilePosition>) -> u64 {
+    match read {
+        Some(at) if at.id == id => at.offset,
+        Some(_) => {
+            tracing::warn!(
+                path = %file.display(),
+                "not the file the checkpoint read (another inode): reading it from the start"
+            );
+            0
+        }
+        None => 0,
     }
 }
 
@@ -242,17 +293,7 @@ fn read_rows(
     let handle = std::fs::File::open(file).map_err(|e| fail(&e))?;
     let meta = handle.metadata().map_err(|e| fail(&e))?;
     let id = (meta.dev(), meta.ino());
-    let skip = match read.get(&key) {
-        Some(at) if at.id == id => at.offset,
-        Some(_) => {
-            tracing::warn!(
-                path = %file.display(),
-                "not the file the checkpoint read (another inode): reading it from the start"
-            );
-            0
-        }
-        None => 0,
-    };
+    let skip = resume_at(file, id, read.get(&key));
     let batches: RowReader<'_> = match kind {
         RowFiles::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| fail(&e))?;
@@ -296,32 +337,15 @@ fn read_rows(
         let batch = batch?;
         rows += batch.num_rows() as u64;
         read.insert(key.clone(), FilePosition { id, offset: rows });
+        out.metrics()
+            .rows
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
         if !out.put_rows(shape.rows(&batch)?, &encode(read)) {
             return Ok(false);
         }
     }
-    out.count_bytes(meta.len());
+    out.metrics().bytes.fetch_add(meta.len(), Ordering::Relaxed);
     Ok(true)
-}
-
-/// A reader of `file` from where a checkpoint left it; `None`: read to its end already.
-fn start(file: &Path, read: Option<&FilePosition>) -> Result<Option<Follower>, DataFusionError> {
-    let Some(&at) = read else {
-        return Ok(Some(Follower::new(file)));
-    };
-    let meta = std::fs::metadata(file)
-        .map_err(|e| DataFusionError::Execution(format!("reading {}: {e}", file.display())))?;
-    if (meta.dev(), meta.ino()) != at.id {
-        tracing::warn!(
-            path = %file.display(),
-            "not the file the checkpoint read (another inode): reading it from the start"
-        );
-        return Ok(Some(Follower::new(file)));
-    }
-    if at.offset >= meta.len() {
-        return Ok(None);
-    }
-    Ok(Some(Follower::resume(file, at)))
 }
 
 #[cfg(test)]
@@ -417,6 +441,35 @@ mod tests {
         let read = decode(&last_position.unwrap()).unwrap();
         assert_eq!(read[&b.display().to_string()].offset, 3);
         assert_eq!(read[&c.display().to_string()].offset, 1);
+    }
+
+    #[tokio::test]
+    async fn lines_go_on_after_the_byte_read_to_and_end_at_the_file_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.log");
+        std::fs::write(&file, "one\r\ntwo\nthree").unwrap();
+        let m = std::fs::metadata(&file).unwrap();
+        let id = (m.dev(), m.ino());
+        let key = file.display().to_string();
+        let partition = FilesPartition {
+            schema: Arc::new(Schema::new(vec![Field::new("line", DataType::Utf8, true)])),
+            files: vec![file],
+            split: "raw".into(),
+            metrics: Arc::default(),
+            format: FilesFormat::Lines { json: false },
+            restored: FilesRead::from([(key.clone(), FilePosition { id, offset: 5 })]),
+        };
+        let mut stream = partition.execute(Arc::new(TaskContext::default()));
+        let (mut lines, mut last) = (Vec::new(), None);
+        while let Some(batch) = stream.next().await {
+            let (batch, tag) =
+                crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
+            last = tag.and_then(|t| t.position);
+            let a = batch.column(0).as_string::<i32>();
+            lines.extend((0..a.len()).map(|i| a.value(i).to_string()));
+        }
+        assert_eq!(lines, vec!["two", "three"]);
+        assert_eq!(decode(&last.unwrap()).unwrap()[&key].offset, 14);
     }
 
     #[tokio::test]

@@ -511,18 +511,19 @@ impl FileBatches {
             .is_ok()
     }
 
-    /// Sends rows read some other way (Parquet), read up to `position`; false: the
-    /// receiver is gone.
+    /// Sends rows read some other way (whole lines, Parquet), read up to `position`; false:
+    /// the receiver is gone.
     pub fn put_rows(&self, batch: RecordBatch, position: &str) -> bool {
-        self.metrics
-            .rows
-            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
         self.put(tag_split(batch, &self.split, Some(position)))
     }
 
-    /// Counts bytes read some other way.
-    pub fn count_bytes(&self, bytes: u64) {
-        self.metrics.bytes.fetch_add(bytes, Ordering::Relaxed);
+    /// The metrics rows read some other way count in.
+    pub fn metrics(&self) -> &SourceMetrics {
+        &self.metrics
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
     /// An empty batch saying where reading starts; false: the receiver is gone.

@@ -96,7 +96,7 @@ impl PartitionStream for LinesPartition {
         // File reads block; keep them off the async workers.
         builder.spawn_blocking(move || {
             for range in &ranges {
-                let mut send = |batch: RecordBatch| tx.blocking_send(Ok(batch)).is_ok();
+                let mut send = |batch: RecordBatch, _| tx.blocking_send(Ok(batch)).is_ok();
                 read_range(range, &schema, batch_size, &metrics, &mut send).map_err(|e| {
                     DataFusionError::Execution(format!(
                         "reading {} (bytes {}..{}): {e}",
@@ -116,13 +116,14 @@ impl PartitionStream for LinesPartition {
 }
 
 /// Reads the lines that start in `range`, handing batches of up to `batch_size` rows to
-/// `emit`; stops early when `emit` returns false (the consumer went away).
+/// `emit` with the bytes they took (line ends included); stops early when `emit` returns
+/// false (the consumer went away).
 pub fn read_range(
     range: &FileRange,
     schema: &SchemaRef,
     batch_size: usize,
     metrics: &SourceMetrics,
-    emit: &mut dyn FnMut(RecordBatch) -> bool,
+    emit: &mut dyn FnMut(RecordBatch, u64) -> bool,
 ) -> std::io::Result<()> {
     let mut file = File::open(&range.path)?;
     let size = file.metadata()?.len();
@@ -253,7 +254,7 @@ impl LineBatch {
         &mut self,
         schema: &SchemaRef,
         metrics: &SourceMetrics,
-        emit: &mut dyn FnMut(RecordBatch) -> bool,
+        emit: &mut dyn FnMut(RecordBatch, u64) -> bool,
     ) -> bool {
         if self.rows == 0 {
             return true;
@@ -265,10 +266,10 @@ impl LineBatch {
         let array = Arc::new(full.finish());
         metrics.rows.fetch_add(self.rows as u64, Ordering::Relaxed);
         metrics.bytes.fetch_add(self.bytes, Ordering::Relaxed);
+        let bytes = std::mem::take(&mut self.bytes);
         self.rows = 0;
-        self.bytes = 0;
         // One Utf8 column matching the one-column schema: this cannot fail.
-        RecordBatch::try_new(Arc::clone(schema), vec![array]).is_ok_and(emit)
+        RecordBatch::try_new(Arc::clone(schema), vec![array]).is_ok_and(|b| emit(b, bytes))
     }
 }
 
@@ -287,7 +288,7 @@ mod tests {
         let metrics = SourceMetrics::default();
         let mut out = Vec::new();
         for r in ranges {
-            read_range(r, &schema(), batch_size, &metrics, &mut |b| {
+            read_range(r, &schema(), batch_size, &metrics, &mut |b, _| {
                 let a = b
                     .column(0)
                     .as_any()
