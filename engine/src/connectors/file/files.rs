@@ -1,11 +1,12 @@
-//! A stream job's files, read one after another so that a checkpoint can say how far:
-//! every batch carries, for each file started, its device, inode and how far it is read (a
-//! JSON object by path): for `lines` and `json` the byte after the last line, for `parquet`
-//! and `csv` the rows. A job resumed from a checkpoint skips what it had read: a file read to its end
-//! is not read again, one read partly goes on from there, and a file that is new or was
-//! replaced (another inode at that path) is read from its start. (The parallel byte ranges
-//! of `lines` and DataFusion's listing scans cannot say that: they read out of order.) The
-//! files are those matched when the job starts; the source then ends.
+//! A stream job's files, read one after another so that a checkpoint can say how far. Each
+//! file is a split of its own (see `exec::stream::tag_split`), tagged with its device, inode
+//! and how far it is read: for `lines` and `json` the byte after the last line, for `parquet`
+//! and `csv` the rows. A file read to its end says so (an ended split holds no watermark
+//! back). A job resumed from a checkpoint skips what it had read: a file read to its end is
+//! not read again, one read partly goes on from there, and a file that is new or was
+//! replaced (another inode at that path) is read from its start. (The parallel byte ranges of
+//! `lines` and DataFusion's listing scans cannot say that: they read out of order.) The files
+//! are those matched when the job starts; the source then ends.
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
@@ -29,25 +30,8 @@ use super::sink::NULL_PARTITION;
 use crate::connectors::records::RecordFormat;
 use crate::exec::metrics::SourceMetrics;
 
-/// How far each file is read: path → position.
+/// How far each file is read: path (the split) → position.
 pub type FilesRead = BTreeMap<String, FilePosition>;
-
-/// The position notation of a [`FilesRead`]: `{"path": "dev:ino:offset", …}`.
-pub fn encode(read: &FilesRead) -> String {
-    let text: BTreeMap<&str, String> = read
-        .iter()
-        .map(|(path, at)| (path.as_str(), at.to_string()))
-        .collect();
-    serde_json::to_string(&text).unwrap_or_default()
-}
-
-pub fn decode(text: &str) -> Result<FilesRead, String> {
-    let map: BTreeMap<String, String> = serde_json::from_str(text)
-        .map_err(|e| format!("'{text}' is no list of files read: {e}"))?;
-    map.into_iter()
-        .map(|(path, at)| Ok((path, at.parse()?)))
-        .collect()
-}
 
 /// What the files hold.
 #[derive(Debug, Clone)]
@@ -80,8 +64,6 @@ pub struct FilesPartition {
     pub schema: SchemaRef,
     /// In the order they are read.
     pub files: Vec<PathBuf>,
-    /// The split the batches are tagged with: the table's path.
-    pub split: String,
     pub metrics: Arc<SourceMetrics>,
     pub format: FilesFormat,
     /// What a checkpoint had read, when the job resumes from one.
@@ -106,22 +88,31 @@ impl PartitionStream for FilesPartition {
             },
             batch_size,
             Arc::clone(&self.metrics),
-            self.split.clone(),
+            String::new(),
             builder.tx(),
         );
         let files = self.files.clone();
         let format = self.format.clone();
         let schema = Arc::clone(&self.schema);
-        let mut read = self.restored.clone();
+        let restored = self.restored.clone();
         // Reads block; keep them off the async workers.
         builder.spawn_blocking(move || {
-            if !out.start(&encode(&read)) {
-                return Ok(());
+            // Files the checkpoint read that are gone hold nothing back either.
+            let keys: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            for (key, at) in &restored {
+                if !keys.contains(key) {
+                    out.set_split(key.clone());
+                    if !out.ended(&at.to_string()) {
+                        return Ok(());
+                    }
+                }
             }
-            for file in files {
+            for (file, key) in files.iter().zip(keys) {
+                out.set_split(key.clone());
+                let from = restored.get(&key);
                 let going_on = match &format {
                     FilesFormat::Lines { json } => {
-                        read_lines(&mut out, &file, *json, batch_size, &mut read)?
+                        read_lines(&mut out, file, *json, batch_size, from)?
                     }
                     FilesFormat::Rows {
                         root,
@@ -131,9 +122,9 @@ impl PartitionStream for FilesPartition {
                         let shape = Shape {
                             schema: &schema,
                             partition_cols,
-                            values: partition_values(root, &file),
+                            values: partition_values(root, file),
                         };
-                        read_rows(&out, &file, kind, &shape, batch_size, &mut read)?
+                        read_rows(&out, file, kind, &shape, batch_size, from)?
                     }
                 };
                 if !going_on {
@@ -146,31 +137,55 @@ impl PartitionStream for FilesPartition {
     }
 }
 
-/// Reads the lines of `file` after what `read` says was read of it, to its end as it is
-/// now (the last line even without a newline). false: the receiver is gone.
+/// Reads the lines of `file` (the current split) after `from`, what a checkpoint read of it,
+/// to its end as it is now (the last line even without a newline). false: the receiver is
+/// gone.
 fn read_lines(
     out: &mut FileBatches,
     file: &Path,
     json: bool,
     batch_size: usize,
-    read: &mut FilesRead,
+    from: Option<&FilePosition>,
 ) -> Result<bool, DataFusionError> {
-    let key = file.display().to_string();
-    let meta = std::fs::metadata(file)
-        .map_err(|e| DataFusionError::Execution(format!("reading {}: {e}", file.display())))?;
+    let fail = |e: &dyn std::fmt::Display| {
+        DataFusionError::Execution(format!("reading {}: {e}", file.display()))
+    };
+    let meta = std::fs::metadata(file).map_err(|e| fail(&e))?;
     let id = (meta.dev(), meta.ino());
-    let from = resume_at(file, id, read.get(&key));
-    if from >= meta.len() {
-        return Ok(true);
+    let start = resume_at(file, id, from);
+    let position = |offset| FilePosition { id, offset }.to_string();
+    if start >= meta.len() {
+        return Ok(out.ended(&position(start)));
     }
-    if !json {
+    if !out.start(&position(start)) {
+        return Ok(false);
+    }
+    let mut at = start;
+    if json {
+        let mut follower = Follower::resume(file, FilePosition { id, offset: start });
+        loop {
+            let idle = out.poll(&mut follower)?.idle;
+            if idle {
+                out.finish(&mut follower);
+            }
+            let sent = out.send(idle, |p| {
+                at = p.offset;
+                p.to_string()
+            })?;
+            if sent == Sent::Closed {
+                return Ok(false);
+            }
+            if idle {
+                break;
+            }
+        }
+    } else {
         // Plain lines: the range reader, which fills the column without a String per line.
         let range = FileRange {
             path: file.to_path_buf(),
-            start: from,
+            start,
             end: meta.len(),
         };
-        let mut at = from;
         let mut open = true;
         read_range(
             &range,
@@ -179,31 +194,16 @@ fn read_lines(
             out.metrics(),
             &mut |batch, bytes| {
                 at += bytes;
-                read.insert(key.clone(), FilePosition { id, offset: at });
-                open = out.put_rows(batch, &encode(read));
+                open = out.put_rows(batch, &position(at));
                 open
             },
         )
-        .map_err(|e| DataFusionError::Execution(format!("reading {}: {e}", file.display())))?;
-        return Ok(open);
-    }
-    let mut follower = Follower::resume(file, FilePosition { id, offset: from });
-    loop {
-        let idle = out.poll(&mut follower)?.idle;
-        if idle {
-            out.finish(&mut follower);
-        }
-        let sent = out.send(idle, |at| {
-            read.insert(key.clone(), at);
-            encode(read)
-        })?;
-        if sent == Sent::Closed {
+        .map_err(|e| fail(&e))?;
+        if !open {
             return Ok(false);
         }
-        if idle {
-            return Ok(true);
-        }
     }
+    Ok(out.ended(&position(at)))
 }
 
 /// Where to go on reading file `id` at `file`: the checkpoint's position if it read this
@@ -276,30 +276,30 @@ fn partition_values(root: &Path, file: &Path) -> HashMap<String, Option<String>>
 /// Batches of a file's rows from the `skip`-th on.
 type RowReader<'a> = Box<dyn Iterator<Item = Result<RecordBatch, DataFusionError>> + 'a>;
 
-/// Reads the rows of Parquet or CSV `file` after those `read` says were read. false: the
-/// receiver is gone.
+/// Reads the rows of Parquet or CSV `file` (the current split) after the `from` rows a
+/// checkpoint read. false: the receiver is gone.
 fn read_rows(
     out: &FileBatches,
     file: &Path,
     kind: &RowFiles,
     shape: &Shape,
     batch_size: usize,
-    read: &mut FilesRead,
+    from: Option<&FilePosition>,
 ) -> Result<bool, DataFusionError> {
     let fail = |e: &dyn std::fmt::Display| {
         DataFusionError::Execution(format!("reading {}: {e}", file.display()))
     };
-    let key = file.display().to_string();
     let handle = std::fs::File::open(file).map_err(|e| fail(&e))?;
     let meta = handle.metadata().map_err(|e| fail(&e))?;
     let id = (meta.dev(), meta.ino());
-    let skip = resume_at(file, id, read.get(&key));
+    let skip = resume_at(file, id, from);
+    let position = |offset| FilePosition { id, offset }.to_string();
     let batches: RowReader<'_> = match kind {
         RowFiles::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| fail(&e))?;
             let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
             if skip >= total {
-                return Ok(true);
+                return Ok(out.ended(&position(skip)));
             }
             let reader = builder
                 .with_batch_size(batch_size)
@@ -332,20 +332,22 @@ fn read_rows(
             }))
         }
     };
+    if !out.start(&position(skip)) {
+        return Ok(false);
+    }
     let mut rows = skip;
     for batch in batches {
         let batch = batch?;
         rows += batch.num_rows() as u64;
-        read.insert(key.clone(), FilePosition { id, offset: rows });
         out.metrics()
             .rows
             .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-        if !out.put_rows(shape.rows(&batch)?, &encode(read)) {
+        if !out.put_rows(shape.rows(&batch)?, &position(rows)) {
             return Ok(false);
         }
     }
     out.metrics().bytes.fetch_add(meta.len(), Ordering::Relaxed);
-    Ok(true)
+    Ok(out.ended(&position(rows)))
 }
 
 #[cfg(test)]
@@ -379,6 +381,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("t");
         let a = root.join("day=1/part-a.parquet");
+        let gone = root.join("day=0/part-gone.parquet");
         let b = root.join(format!("day={NULL_PARTITION}/part-b.parquet"));
         let c = root.join("day=3/part-c.parquet");
         parquet(&a, vec![1, 2]);
@@ -389,7 +392,15 @@ mod tests {
             (m.dev(), m.ino())
         };
         // A checkpoint read all of `a` and one row of `b`; `c` is new.
+        // ... and a file since deleted.
         let restored = FilesRead::from([
+            (
+                gone.display().to_string(),
+                FilePosition {
+                    id: (1, 1),
+                    offset: 9,
+                },
+            ),
             (
                 a.display().to_string(),
                 FilePosition {
@@ -411,8 +422,7 @@ mod tests {
         ]));
         let partition = FilesPartition {
             schema,
-            files: vec![a, b.clone(), c.clone()],
-            split: root.display().to_string(),
+            files: vec![a.clone(), b.clone(), c.clone()],
             metrics: Arc::default(),
             format: FilesFormat::Rows {
                 root: root.clone(),
@@ -423,11 +433,13 @@ mod tests {
         };
         let mut stream = partition.execute(Arc::new(TaskContext::default()));
         let mut rows = Vec::new();
-        let mut last_position = None;
+        // Split → (its last position, whether it ended).
+        let mut splits = BTreeMap::new();
         while let Some(batch) = stream.next().await {
             let (batch, tag) =
                 crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
-            last_position = tag.and_then(|t| t.position);
+            let tag = tag.unwrap();
+            splits.insert(tag.split, (tag.position.unwrap(), tag.ended));
             let n = batch.column(0).as_primitive::<Int64Type>();
             let day = batch.column(1).as_string::<i32>();
             for i in 0..batch.num_rows() {
@@ -438,9 +450,12 @@ mod tests {
             }
         }
         assert_eq!(rows, vec![(4, None), (5, None), (6, Some("3".to_string()))]);
-        let read = decode(&last_position.unwrap()).unwrap();
-        assert_eq!(read[&b.display().to_string()].offset, 3);
-        assert_eq!(read[&c.display().to_string()].offset, 1);
+        let at = |p: &Path| {
+            let (position, ended) = &splits[&p.display().to_string()];
+            assert!(ended, "{} did not end", p.display());
+            position.parse::<FilePosition>().unwrap().offset
+        };
+        assert_eq!((at(&a), at(&b), at(&c), at(&gone)), (2, 3, 1, 9));
     }
 
     #[tokio::test]
@@ -454,7 +469,6 @@ mod tests {
         let partition = FilesPartition {
             schema: Arc::new(Schema::new(vec![Field::new("line", DataType::Utf8, true)])),
             files: vec![file],
-            split: "raw".into(),
             metrics: Arc::default(),
             format: FilesFormat::Lines { json: false },
             restored: FilesRead::from([(key.clone(), FilePosition { id, offset: 5 })]),
@@ -464,12 +478,16 @@ mod tests {
         while let Some(batch) = stream.next().await {
             let (batch, tag) =
                 crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
-            last = tag.and_then(|t| t.position);
+            let tag = tag.unwrap();
+            assert_eq!(tag.split, key);
+            last = tag.position.map(|p| (p, tag.ended));
             let a = batch.column(0).as_string::<i32>();
             lines.extend((0..a.len()).map(|i| a.value(i).to_string()));
         }
         assert_eq!(lines, vec!["two", "three"]);
-        assert_eq!(decode(&last.unwrap()).unwrap()[&key].offset, 14);
+        let (position, ended) = last.unwrap();
+        assert!(ended);
+        assert_eq!(position, FilePosition { id, offset: 14 }.to_string());
     }
 
     #[tokio::test]
@@ -494,7 +512,6 @@ mod tests {
                 Field::new("day", DataType::Int64, true),
             ])),
             files: vec![file],
-            split: root.display().to_string(),
             metrics: Arc::default(),
             format: FilesFormat::Rows {
                 root: root.clone(),
@@ -517,22 +534,5 @@ mod tests {
             rows.extend((0..batch.num_rows()).map(|i| (n.value(i), day.value(i))));
         }
         assert_eq!(rows, vec![(30, 7)]);
-    }
-
-    #[test]
-    fn files_read_round_trip_and_bad_text_is_an_error() {
-        let read = FilesRead::from([
-            (
-                "/raw/a.log".to_string(),
-                FilePosition {
-                    id: (1, 2),
-                    offset: 30,
-                },
-            ),
-            ("/raw/b \"x\".log".to_string(), FilePosition::default()),
-        ]);
-        assert_eq!(decode(&encode(&read)), Ok(read));
-        assert!(decode("not json").is_err());
-        assert!(decode(r#"{"a": "1:2"}"#).is_err());
     }
 }

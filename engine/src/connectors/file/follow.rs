@@ -31,7 +31,7 @@ use tokio::sync::mpsc::Sender;
 
 use crate::connectors::records::{RecordBuffer, RecordFormat};
 use crate::exec::metrics::SourceMetrics;
-use crate::exec::stream::{caught_up_marker, tag_split};
+use crate::exec::stream::{caught_up_marker, ended_marker, tag_split};
 
 /// Bytes read per call of [`Follower::poll`]: bounds the lines one call hands out, so a big
 /// backlog (the file's existing content) still becomes batches as it is read.
@@ -524,6 +524,17 @@ impl FileBatches {
 
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
+    }
+
+    /// What the next batches are tagged with (a stream job's files: each file).
+    pub fn set_split(&mut self, split: String) {
+        self.split = split;
+    }
+
+    /// Says the split is read to its end for good, at `position`; false: the receiver is
+    /// gone.
+    pub fn ended(&self, position: &str) -> bool {
+        self.put(ended_marker(&self.schema, &self.split, position))
     }
 
     /// An empty batch saying where reading starts; false: the receiver is gone.

@@ -200,16 +200,14 @@ impl FileTable {
             .map(|(p, _)| p)
             .filter(|p| only.is_none_or(|ext| p.extension().is_some_and(|e| e == ext)))
             .collect();
-        let split = self.path.clone();
-        let restored = match self
-            .positions
-            .restored(&self.name)
-            .and_then(|r| r.get(&split).cloned())
-        {
-            Some(text) => files::decode(&text)
-                .map_err(|e| self.error(format!("the checkpoint's position of {split}: {e}")))?,
-            None => files::FilesRead::new(),
-        };
+        // Each file is a split; its position says how far it was read.
+        let mut restored = files::FilesRead::new();
+        for (path, at) in self.positions.restored(&self.name).unwrap_or_default() {
+            let at = at
+                .parse()
+                .map_err(|e| self.error(format!("the checkpoint's position of {path}: {e}")))?;
+            restored.insert(path, at);
+        }
         let rows = |kind| files::FilesFormat::Rows {
             root: PathBuf::from(&self.path),
             partition_cols: self.partition_indices(),
@@ -229,7 +227,6 @@ impl FileTable {
         let partition = files::FilesPartition {
             schema: Arc::clone(&self.schema),
             files,
-            split,
             metrics: self.metrics.source(&self.name),
             format,
             restored,

@@ -13,7 +13,7 @@ pub mod window;
 
 pub use checkpointing::{JobCheckpoints, split_positions};
 pub use runner::run;
-pub use split::{caught_up_marker, tag_split, untag_split};
+pub use split::{caught_up_marker, ended_marker, tag_split, untag_split};
 
 use datafusion::arrow::array::RecordBatch;
 

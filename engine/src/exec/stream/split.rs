@@ -7,7 +7,9 @@
 //!
 //! A source tags each batch with its split in the batch's schema metadata (a batch carries
 //! nothing else that could say where it came from); the driver reads and strips the tag.
-//! An empty tagged batch announces a split; one marked caught up says it has no backlog.
+//! An empty tagged batch announces a split; one marked caught up says it has no backlog; one
+//! marked ended says the split is read to its end for good (a file of a bounded read): it no
+//! longer holds the others back, and its position stays for checkpoints.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use datafusion::arrow::error::ArrowError;
 const SPLIT_METADATA: &str = "sluice.split";
 const CAUGHT_UP_METADATA: &str = "sluice.split.caught_up";
 const POSITION_METADATA: &str = "sluice.split.position";
+const ENDED_METADATA: &str = "sluice.split.ended";
 
 /// Marks `batch` as read from `split`, which reads on at `position` (for checkpoints; in the
 /// connector's notation, e.g. the next Kafka offset).
@@ -28,7 +31,7 @@ pub fn tag_split(
     split: &str,
     position: Option<&str>,
 ) -> Result<RecordBatch, ArrowError> {
-    tag(batch, split, position, false)
+    tag(batch, split, position, "")
 }
 
 /// An empty batch saying `split` has been read to its end for now.
@@ -37,23 +40,38 @@ pub fn caught_up_marker(schema: &SchemaRef, split: &str) -> Result<RecordBatch, 
         RecordBatch::new_empty(Arc::clone(schema)),
         split,
         None,
-        true,
+        CAUGHT_UP_METADATA,
     )
 }
 
+/// An empty batch saying `split` is read to its end for good, at `position`.
+pub fn ended_marker(
+    schema: &SchemaRef,
+    split: &str,
+    position: &str,
+) -> Result<RecordBatch, ArrowError> {
+    tag(
+        RecordBatch::new_empty(Arc::clone(schema)),
+        split,
+        Some(position),
+        ENDED_METADATA,
+    )
+}
+
+/// Tags `batch` with its split, its position, and the flag `flag` (if not empty).
 fn tag(
     batch: RecordBatch,
     split: &str,
     position: Option<&str>,
-    caught_up: bool,
+    flag: &str,
 ) -> Result<RecordBatch, ArrowError> {
     let mut metadata = batch.schema().metadata().clone();
     metadata.insert(SPLIT_METADATA.to_string(), split.to_string());
     if let Some(p) = position {
         metadata.insert(POSITION_METADATA.to_string(), p.to_string());
     }
-    if caught_up {
-        metadata.insert(CAUGHT_UP_METADATA.to_string(), "true".to_string());
+    if !flag.is_empty() {
+        metadata.insert(flag.to_string(), "true".to_string());
     }
     let schema = Arc::new(batch.schema().as_ref().clone().with_metadata(metadata));
     batch.with_schema(schema)
@@ -64,6 +82,7 @@ fn tag(
 pub struct SplitTag {
     pub split: String,
     pub caught_up: bool,
+    pub ended: bool,
     pub position: Option<String>,
 }
 
@@ -77,6 +96,7 @@ pub fn untag_split(
         return Ok((batch, None));
     };
     let caught_up = metadata.contains_key(CAUGHT_UP_METADATA);
+    let ended = metadata.contains_key(ENDED_METADATA);
     let position = metadata.get(POSITION_METADATA).cloned();
     let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     let batch =
@@ -86,6 +106,7 @@ pub fn untag_split(
         Some(SplitTag {
             split,
             caught_up,
+            ended,
             position,
         }),
     ))
@@ -100,6 +121,8 @@ struct Split {
     /// Whether it may count as idle: untagged sources always (they cannot tell), tagged
     /// splits once they said they are caught up, until their next rows.
     may_idle: bool,
+    /// Read to its end for good: it holds nothing back.
+    ended: bool,
 }
 
 /// Watermarks of a source's splits; untagged batches count as one split.
@@ -116,9 +139,11 @@ impl SplitWatermarks {
             watermark: i64::MIN,
             last: now,
             may_idle: tag.is_none(),
+            ended: false,
         });
         split.last = now;
         if let Some(t) = tag {
+            split.ended |= t.ended;
             if t.caught_up {
                 split.may_idle = true;
             } else if rows > 0 {
@@ -153,17 +178,22 @@ impl SplitWatermarks {
                 watermark,
                 last: now,
                 may_idle: false,
+                ended: false,
             },
         );
     }
 
-    /// The smallest watermark of the splits that are not idle (silent for `idle` and caught
-    /// up); when all are idle, the largest (nothing is coming that could be late).
+    /// The smallest watermark of the splits that are neither ended nor idle (silent for
+    /// `idle` and caught up); when none is, the largest (nothing is coming that could be
+    /// late).
     pub fn current(&self, now: Instant, idle: Duration) -> i64 {
         let active = self
             .splits
             .values()
-            .filter(|s| !(s.may_idle && now.duration_since(s.last) >= idle))
+            .filter(|s| {
+                let idle = s.may_idle && now.duration_since(s.last) >= idle;
+                !(s.ended || idle)
+            })
             .map(|s| s.watermark)
             .min();
         active.unwrap_or_else(|| {
@@ -195,6 +225,7 @@ mod tests {
         let expected = SplitTag {
             split: "3".into(),
             caught_up: false,
+            ended: false,
             position: Some("42".into()),
         };
         assert_eq!(tag, Some(expected));
@@ -211,6 +242,7 @@ mod tests {
         Some(SplitTag {
             split: split.into(),
             caught_up,
+            ended: false,
             position: None,
         })
     }
@@ -246,6 +278,32 @@ mod tests {
         assert_eq!(w.current(much_later, idle), 300);
         // Everything silent: the largest.
         assert_eq!(w.current(much_later + Duration::from_secs(10), idle), 300);
+    }
+
+    #[test]
+    fn an_ended_split_holds_nothing_back_at_once_and_keeps_its_watermark() {
+        let t0 = Instant::now();
+        let idle = Duration::from_secs(5);
+        let mut w = SplitWatermarks::default();
+        w.touch(&tag("a.log", false), 10, t0);
+        w.observe(&tag("a.log", false), 100);
+        w.touch(&tag("b.log", false), 10, t0);
+        w.observe(&tag("b.log", false), 300);
+        assert_eq!(w.current(t0, idle), 100);
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));
+        let (_, ended) =
+            untag_split(ended_marker(&schema, "a.log", "1:2:3").unwrap(), &schema).unwrap();
+        assert!(ended.as_ref().is_some_and(|t| t.ended && !t.caught_up));
+        assert_eq!(
+            ended.as_ref().and_then(|t| t.position.clone()),
+            Some("1:2:3".into())
+        );
+        w.touch(&ended, 0, t0);
+        assert_eq!(w.current(t0, idle), 300);
+        assert_eq!(
+            w.watermarks(),
+            vec![(Some("a.log".into()), 100), (Some("b.log".into()), 300)]
+        );
     }
 
     #[test]
