@@ -493,3 +493,76 @@ fn a_killed_stream_clean_resumes_and_writes_each_event_to_kafka_once() {
     assert_eq!(got.len(), expected.len(), "events on the topic");
     assert_eq!(got, expected);
 }
+
+/// The offsets the consumer group `group` has committed on `topic`, summed over partitions.
+fn committed_offsets(brokers: &str, group: &str, topic: &str) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .map(|c| {
+            c.elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    rdkafka::Offset::Offset(o) => Some(o),
+                    _ => None,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// A job whose checkpoints stop (its other source, a generator, has ended) still commits
+/// what its Kafka source reads on to the consumer group, as auto-commit would: a restart
+/// goes on from there rather than from wherever the group last stood.
+#[test]
+fn a_kafka_source_commits_its_offsets_when_the_job_cannot_checkpoint() {
+    let brokers = kafka_broker();
+    let tag = format!("nocp{}", std::process::id());
+    let topic = format!("{tag}-raw");
+    let group = format!("{tag}-group");
+    let sample = common::testdata("10000_access.log");
+    produce_to_kafka(&brokers, &topic, &sample);
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("mixed.sql");
+    std::fs::write(
+        &job,
+        format!(
+            "CREATE TABLE raw_lines (line STRING) WITH ('connector' = 'kafka', 'topic' = '{topic}',
+               'format' = 'raw', 'properties.bootstrap.servers' = '{brokers}',
+               'properties.group.id' = '{group}', 'scan.startup.mode' = 'earliest-offset');
+             CREATE TABLE made_up (event_time TIMESTAMP_LTZ(3), cms_id BIGINT)
+             WITH ('connector' = 'generator', 'format' = 'events', 'rows' = '100');
+             CREATE TABLE line_sink (line STRING) WITH ('connector' = 'memory', 'retain' = 'false');
+             CREATE TABLE made_up_sink (cms_id BIGINT) WITH ('connector' = 'memory', 'retain' = 'false');
+             INSERT INTO line_sink SELECT line FROM raw_lines;
+             INSERT INTO made_up_sink SELECT cms_id FROM made_up;"
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("job.log");
+    let args = common::stream_run_args(&job, &dir.path().join("wh"), "100ms");
+    let _job = Job(Some(common::spawn_logged(
+        &strs(&args),
+        std::fs::File::create(&log).unwrap(),
+    )));
+    let lines = std::fs::read_to_string(&sample).unwrap().lines().count() as i64;
+    let started = Instant::now();
+    while committed_offsets(&brokers, &group, &topic) < lines {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the group has {} of {lines} after 30 s\n{}",
+            committed_offsets(&brokers, &group, &topic),
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("no more checkpoints for this job"), "{text}");
+}

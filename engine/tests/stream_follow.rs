@@ -61,22 +61,9 @@ fn run_live(
     interval: &str,
     stderr: Stdio,
 ) -> (Child, mpsc::Receiver<String>) {
-    let mut child = common::spawn_to(
-        &[
-            "-v",
-            "run",
-            "--mode",
-            "stream",
-            "--no-progress",
-            "--set",
-            &format!("warehouse={}", warehouse.display()),
-            "--set",
-            &format!("checkpoint.interval={interval}"),
-            job.to_str().unwrap(),
-        ],
-        Stdio::piped(),
-        stderr,
-    );
+    let args = common::stream_run_args(job, warehouse, interval);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = common::spawn_to(&args, Stdio::piped(), stderr);
     let (tx, rx) = mpsc::channel::<String>();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -207,22 +194,11 @@ fn parquet_files_roll_while_an_unbounded_job_runs() {
         ),
     )
     .unwrap();
-    let mut child = common::spawn(
-        &[
-            "run",
-            "--mode",
-            "stream",
-            "--no-progress",
-            // Its source cannot say how far it has read: no checkpoints, files roll on time
-            // (once the first checkpoint finds that out).
-            "--set",
-            &format!("warehouse={}", dir.path().join("wh").display()),
-            "--set",
-            "checkpoint.interval=100ms",
-            job.to_str().unwrap(),
-        ],
-        Stdio::null(),
-    );
+    // Its source cannot say how far it has read: no checkpoints, files roll on time (once
+    // the first checkpoint finds that out).
+    let args = common::stream_run_args(&job, &dir.path().join("wh"), "100ms");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = common::spawn(&args, Stdio::null());
     let committed = || -> usize {
         std::fs::read_dir(&out)
             .map(|d| {

@@ -55,6 +55,26 @@ pub fn run_clean(warehouse: &Path, raw: &Path) -> String {
     ])
 }
 
+/// `-v run --mode stream` of `job` with its warehouse (so its checkpoints) under
+/// `warehouse`, a checkpoint every `interval`.
+pub fn stream_run_args(job: &Path, warehouse: &Path, interval: &str) -> Vec<String> {
+    [
+        "-v",
+        "run",
+        "--mode",
+        "stream",
+        "--no-progress",
+        "--set",
+        &format!("warehouse={}", warehouse.display()),
+        "--set",
+        &format!("checkpoint.interval={interval}"),
+        job.to_str().expect("utf-8 path"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// `sluice query --format csv` as rows of fields (header dropped).
 pub fn query_csv(warehouse: &Path, extra: &[&str], sql: &str) -> Vec<Vec<String>> {
     let wh = format!("warehouse={}", warehouse.display());

@@ -222,7 +222,7 @@ fn resume_at(file: &Path, id: (u64, u64), read: Option<&FilePosition>) -> u64 {
     }
 }
 
-/// How a Parquet file's rows become the table's: the partition columns' values from its
+/// How a Parquet or CSV file's rows become the table's: the partition columns' values from its
 /// directories, the others from the file.
 struct Shape<'a> {
     schema: &'a SchemaRef,

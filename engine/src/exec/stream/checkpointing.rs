@@ -84,7 +84,12 @@ impl Coordinator {
             ticks.tick().await;
             match self.checkpoint(next).await {
                 Ok(true) => next += 1,
-                Ok(false) => return,
+                Ok(false) => {
+                    // No more checkpoints: sinks that wait for one to commit their output and
+                    // sources that commit only checkpointed positions stop waiting.
+                    self.positions.set_checkpointing(false);
+                    return;
+                }
                 Err(why) => {
                     tracing::warn!("checkpoint {next} abandoned: {why}");
                     if let Err(e) = std::fs::remove_dir_all(c.store.checkpoint_dir(next)) {
@@ -103,6 +108,9 @@ impl Coordinator {
         c.store.begin(id).map_err(|e| e.to_string())?;
         for trigger in &self.triggers {
             if trigger.send(id).is_err() {
+                // A source has ended: the job is finishing, or reads on from its other
+                // sources without checkpoints (a restart could not resume the ended one).
+                tracing::info!("a source has ended: no more checkpoints for this job");
                 let _ = std::fs::remove_dir_all(c.store.checkpoint_dir(id));
                 return Ok(false);
             }
@@ -146,8 +154,6 @@ impl Coordinator {
                 s.name
             );
             let _ = std::fs::remove_dir_all(c.store.checkpoint_dir(id));
-            // Sinks that wait for checkpoints to commit their output stop waiting.
-            self.positions.set_checkpointing(false);
             return Ok(false);
         }
         let written = futures::future::join_all(acks.into_iter().map(BarrierAck::wait));
