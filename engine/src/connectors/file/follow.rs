@@ -301,12 +301,15 @@ impl Follower {
         }
         let bytes = self.partial.len() as u64;
         out.push(to_line(&self.partial));
-        if let Some(open) = &self.file {
-            at.push(FilePosition {
-                id: open.id,
-                offset: open.pos,
-            });
-        }
+        // Every line has its position (a partial line only exists in an open file).
+        at.push(
+            self.file
+                .as_ref()
+                .map_or_else(FilePosition::default, |open| FilePosition {
+                    id: open.id,
+                    offset: open.pos,
+                }),
+        );
         self.partial.clear();
         bytes
     }
