@@ -488,3 +488,86 @@ fn a_killed_stream_clean_over_files_resumes_with_every_event_once() {
     assert!(!want.is_empty());
     assert_eq!(got, want);
 }
+
+/// The local profile live: `stream_clean.sql` watches the raw folder and `pv_uv.sql` the DWD
+/// folder the first writes (files committed at its checkpoints), both started before any
+/// input exists. Once the sample and a line long after it have arrived, the board holds what
+/// the batch run computes.
+#[test]
+fn a_live_local_pipeline_watches_its_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    let warehouse = dir.path().join("wh");
+    let expected_wh = dir.path().join("expected");
+    let sample = common::testdata("10000_access.log");
+    common::run_clean(&expected_wh, &sample);
+    common::sluice_ok(&[
+        "run",
+        "jobs/pv_uv.sql",
+        "--no-progress",
+        "--set",
+        &format!("warehouse={}", expected_wh.display()),
+    ]);
+    let sql =
+        "SELECT * FROM realtime_pv_uv_stat ORDER BY window_end, window_size, cms_type, cms_id";
+    let expected = common::query_csv(&expected_wh, &[], sql);
+
+    let start = |job: &str| {
+        let mut args = common::stream_run_args(Path::new(job), &warehouse, "200ms");
+        for set in [
+            format!("raw_path={}", raw.display()),
+            "monitor_interval=100ms".to_string(),
+        ] {
+            // Before the job file, after the subcommand.
+            let at = args.len() - 1;
+            args.insert(at, set);
+            args.insert(at, "--set".to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let name = job.trim_start_matches("jobs/").trim_end_matches(".sql");
+        let log = std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap();
+        common::spawn_logged(&args, log)
+    };
+    let mut jobs = [start("jobs/stream_clean.sql"), start("jobs/pv_uv.sql")];
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::copy(&sample, raw.join("a.log")).unwrap();
+    // A course access long after the sample: its arrival closes the sample's windows.
+    std::fs::write(
+        raw.join("b.log"),
+        "106.39.41.166 - - [10/Nov/2016:00:20:00 +0800] \"POST /course/ajaxmediauser/ HTTP/1.1\" \
+         200 54 \"www.imooc.com\" \"http://www.imooc.com/video/8701\" mid=8701&time=120.0&learn_time=16.1 \
+         \"Mozilla/5.0\" \"-\" 10.100.136.64:80 200 0.016 0.016\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let wh_set = format!("warehouse={}", warehouse.display());
+    let got = loop {
+        // Before its first committed file the table has no data: a failing query.
+        let out = common::sluice(&["query", "--format", "csv", "--set", &wh_set, sql]);
+        let got: Vec<Vec<String>> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        if got.len() >= expected.len() || started.elapsed() > Duration::from_secs(60) {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for job in &mut jobs {
+        let _ = job.kill();
+        let _ = job.wait();
+    }
+    let logs = ["stream_clean", "pv_uv"]
+        .map(|job| std::fs::read_to_string(dir.path().join(format!("{job}.log"))).unwrap());
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "board rows after {:?}\n{}\n{}",
+        started.elapsed(),
+        logs[0],
+        logs[1]
+    );
+    assert_eq!(got, expected);
+}

@@ -6,13 +6,15 @@
 //! not read again, one read partly goes on from there, and a file that is new or was
 //! replaced (another inode at that path) is read from its start. (The parallel byte ranges of
 //! `lines` and DataFusion's listing scans cannot say that: they read out of order.) The files
-//! are those matched when the job starts; the source then ends.
+//! are those matched when the job starts and the source then ends, unless it watches for new
+//! ones (`source.monitor-interval`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
 use datafusion::arrow::compute::cast;
@@ -32,6 +34,26 @@ use crate::exec::metrics::SourceMetrics;
 
 /// How far each file is read: path (the split) → position.
 pub type FilesRead = BTreeMap<String, FilePosition>;
+
+/// Lists a table's files (again, when watching for new ones).
+#[derive(Debug, Clone)]
+pub struct FileLister {
+    /// A file, a folder or a glob.
+    pub path: String,
+    /// Only files with this extension (a folder of Parquet or CSV files).
+    pub extension: Option<&'static str>,
+}
+
+impl FileLister {
+    /// The files now, sorted.
+    pub fn list(&self) -> Result<Vec<PathBuf>, String> {
+        let mut files = super::matching_paths(&self.path)?;
+        if let Some(ext) = self.extension {
+            files.retain(|p| p.extension().is_some_and(|e| e == ext));
+        }
+        Ok(files)
+    }
+}
 
 /// What the files hold.
 #[derive(Debug, Clone)]
@@ -68,6 +90,9 @@ pub struct FilesPartition {
     pub format: FilesFormat,
     /// What a checkpoint had read, when the job resumes from one.
     pub restored: FilesRead,
+    /// `source.monitor-interval`: after the files, look for new ones (and, of `lines` and
+    /// `json` files, for lines appended) this often, forever.
+    pub monitor: Option<(Duration, FileLister)>,
 }
 
 impl PartitionStream for FilesPartition {
@@ -92,73 +117,134 @@ impl PartitionStream for FilesPartition {
             builder.tx(),
         );
         let files = self.files.clone();
-        let format = self.format.clone();
-        let schema = Arc::clone(&self.schema);
-        let restored = self.restored.clone();
+        let reader = FileReader {
+            format: self.format.clone(),
+            schema: Arc::clone(&self.schema),
+            batch_size,
+        };
+        let mut read = self.restored.clone();
+        let monitor = self.monitor.clone();
         // Reads block; keep them off the async workers.
         builder.spawn_blocking(move || {
             // Files the checkpoint read that are gone hold nothing back either.
-            let keys: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            for (key, at) in &restored {
-                if !keys.contains(key) {
+            for (key, at) in &read {
+                if !files.iter().any(|f| f.display().to_string() == *key) {
                     out.set_split(key.clone());
                     if !out.ended(&at.to_string()) {
                         return Ok(());
                     }
                 }
             }
-            for (file, key) in files.iter().zip(keys) {
-                out.set_split(key.clone());
-                let from = restored.get(&key);
-                let going_on = match &format {
-                    FilesFormat::Lines { json } => {
-                        read_lines(&mut out, file, *json, batch_size, from)?
-                    }
-                    FilesFormat::Rows {
-                        root,
-                        partition_cols,
-                        kind,
-                    } => {
-                        let shape = Shape {
-                            schema: &schema,
-                            partition_cols,
-                            values: partition_values(root, file),
-                        };
-                        read_rows(&out, file, kind, &shape, batch_size, from)?
-                    }
-                };
-                if !going_on {
+            for file in &files {
+                if !reader.read(&mut out, file, &mut read)? {
                     return Ok(());
                 }
             }
-            Ok(())
+            let Some((every, lister)) = monitor else {
+                return Ok(());
+            };
+            loop {
+                std::thread::sleep(every);
+                if out.closed() {
+                    return Ok(());
+                }
+                let files = match lister.list() {
+                    Ok(files) => files,
+                    Err(e) => {
+                        tracing::warn!("looking for new files: {e}");
+                        continue;
+                    }
+                };
+                for file in &files {
+                    if reader.has_more(file, read.get(&file.display().to_string()))
+                        && !reader.read(&mut out, file, &mut read)?
+                    {
+                        return Ok(());
+                    }
+                }
+            }
         });
         builder.build()
     }
 }
 
+/// Reads files in a format, each as its own split.
+struct FileReader {
+    format: FilesFormat,
+    schema: SchemaRef,
+    batch_size: usize,
+}
+
+impl FileReader {
+    /// Reads `file` on from what `read` says was read of it, to its end as it is now, and
+    /// records how far. false: the receiver is gone.
+    fn read(
+        &self,
+        out: &mut FileBatches,
+        file: &Path,
+        read: &mut FilesRead,
+    ) -> Result<bool, DataFusionError> {
+        let key = file.display().to_string();
+        out.set_split(key.clone());
+        let from = read.get(&key);
+        let end = match &self.format {
+            FilesFormat::Lines { json } => read_lines(out, file, *json, self.batch_size, from)?,
+            FilesFormat::Rows {
+                root,
+                partition_cols,
+                kind,
+            } => {
+                let shape = Shape {
+                    schema: &self.schema,
+                    partition_cols,
+                    values: partition_values(root, file),
+                };
+                read_rows(out, file, kind, &shape, self.batch_size, from)?
+            }
+        };
+        match end {
+            Some(at) => {
+                read.insert(key, at);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Whether a watched file has rows not read yet: a new file, or lines appended to one
+    /// (Parquet and CSV files are read once, as Flink's filesystem source does).
+    fn has_more(&self, file: &Path, read: Option<&FilePosition>) -> bool {
+        let Some(at) = read else {
+            return true;
+        };
+        matches!(self.format, FilesFormat::Lines { .. })
+            && std::fs::metadata(file)
+                .is_ok_and(|m| (m.dev(), m.ino()) != at.id || m.len() > at.offset)
+    }
+}
+
 /// Reads the lines of `file` (the current split) after `from`, what a checkpoint read of it,
-/// to its end as it is now (the last line even without a newline). false: the receiver is
-/// gone.
+/// to its end as it is now (the last line even without a newline). Returns where it ended;
+/// `None`: the receiver is gone.
 fn read_lines(
     out: &mut FileBatches,
     file: &Path,
     json: bool,
     batch_size: usize,
     from: Option<&FilePosition>,
-) -> Result<bool, DataFusionError> {
+) -> Result<Option<FilePosition>, DataFusionError> {
     let fail = |e: &dyn std::fmt::Display| {
         DataFusionError::Execution(format!("reading {}: {e}", file.display()))
     };
     let meta = std::fs::metadata(file).map_err(|e| fail(&e))?;
     let id = (meta.dev(), meta.ino());
     let start = resume_at(file, id, from);
-    let position = |offset| FilePosition { id, offset }.to_string();
+    let position = |offset| FilePosition { id, offset };
     if start >= meta.len() {
-        return Ok(out.ended(&position(start)));
+        return Ok(ended(out, position(start)));
     }
-    if !out.start(&position(start)) {
-        return Ok(false);
+    if !out.start(&position(start).to_string()) {
+        return Ok(None);
     }
     let mut at = start;
     if json {
@@ -173,7 +259,7 @@ fn read_lines(
                 p.to_string()
             })?;
             if sent == Sent::Closed {
-                return Ok(false);
+                return Ok(None);
             }
             if idle {
                 break;
@@ -194,16 +280,21 @@ fn read_lines(
             out.metrics(),
             &mut |batch, bytes| {
                 at += bytes;
-                open = out.put_rows(batch, &position(at));
+                open = out.put_rows(batch, &position(at).to_string());
                 open
             },
         )
         .map_err(|e| fail(&e))?;
         if !open {
-            return Ok(false);
+            return Ok(None);
         }
     }
-    Ok(out.ended(&position(at)))
+    Ok(ended(out, position(at)))
+}
+
+/// Says the current split is read to `at`; `None`: the receiver is gone.
+fn ended(out: &FileBatches, at: FilePosition) -> Option<FilePosition> {
+    out.ended(&at.to_string()).then_some(at)
 }
 
 /// Where to go on reading file `id` at `file`: the checkpoint's position if it read this
@@ -285,7 +376,7 @@ fn read_rows(
     shape: &Shape,
     batch_size: usize,
     from: Option<&FilePosition>,
-) -> Result<bool, DataFusionError> {
+) -> Result<Option<FilePosition>, DataFusionError> {
     let fail = |e: &dyn std::fmt::Display| {
         DataFusionError::Execution(format!("reading {}: {e}", file.display()))
     };
@@ -293,13 +384,13 @@ fn read_rows(
     let meta = handle.metadata().map_err(|e| fail(&e))?;
     let id = (meta.dev(), meta.ino());
     let skip = resume_at(file, id, from);
-    let position = |offset| FilePosition { id, offset }.to_string();
+    let position = |offset| FilePosition { id, offset };
     let batches: RowReader<'_> = match kind {
         RowFiles::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| fail(&e))?;
             let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
             if skip >= total {
-                return Ok(out.ended(&position(skip)));
+                return Ok(ended(out, position(skip)));
             }
             let reader = builder
                 .with_batch_size(batch_size)
@@ -332,8 +423,8 @@ fn read_rows(
             }))
         }
     };
-    if !out.start(&position(skip)) {
-        return Ok(false);
+    if !out.start(&position(skip).to_string()) {
+        return Ok(None);
     }
     let mut rows = skip;
     for batch in batches {
@@ -342,12 +433,12 @@ fn read_rows(
         out.metrics()
             .rows
             .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-        if !out.put_rows(shape.rows(&batch)?, &position(rows)) {
-            return Ok(false);
+        if !out.put_rows(shape.rows(&batch)?, &position(rows).to_string()) {
+            return Ok(None);
         }
     }
     out.metrics().bytes.fetch_add(meta.len(), Ordering::Relaxed);
-    Ok(out.ended(&position(rows)))
+    Ok(ended(out, position(rows)))
 }
 
 #[cfg(test)]
@@ -356,6 +447,7 @@ mod tests {
     use datafusion::arrow::array::{Array, AsArray, Int64Array};
     use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
     use futures::StreamExt;
+    use std::io::Write;
 
     /// Writes a Parquet file of column `n` with `values`.
     fn parquet(path: &Path, values: Vec<i64>) {
@@ -430,6 +522,7 @@ mod tests {
                 kind: RowFiles::Parquet,
             },
             restored,
+            monitor: None,
         };
         let mut stream = partition.execute(Arc::new(TaskContext::default()));
         let mut rows = Vec::new();
@@ -472,6 +565,7 @@ mod tests {
             metrics: Arc::default(),
             format: FilesFormat::Lines { json: false },
             restored: FilesRead::from([(key.clone(), FilePosition { id, offset: 5 })]),
+            monitor: None,
         };
         let mut stream = partition.execute(Arc::new(TaskContext::default()));
         let (mut lines, mut last) = (Vec::new(), None);
@@ -488,6 +582,52 @@ mod tests {
         let (position, ended) = last.unwrap();
         assert!(ended);
         assert_eq!(position, FilePosition { id, offset: 14 }.to_string());
+    }
+
+    #[tokio::test]
+    async fn a_watched_folder_gives_new_files_and_appended_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a.log");
+        std::fs::write(&first, "1\n").unwrap();
+        let partition = FilesPartition {
+            schema: Arc::new(Schema::new(vec![Field::new("line", DataType::Utf8, true)])),
+            files: vec![first.clone()],
+            metrics: Arc::default(),
+            format: FilesFormat::Lines { json: false },
+            restored: FilesRead::new(),
+            monitor: Some((
+                std::time::Duration::from_millis(20),
+                FileLister {
+                    path: dir.path().display().to_string(),
+                    extension: None,
+                },
+            )),
+        };
+        let mut stream = partition.execute(Arc::new(TaskContext::default()));
+        let mut lines = Vec::new();
+        let mut next_lines = async |want: usize, lines: &mut Vec<String>| {
+            while lines.len() < want {
+                let batch = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+                    .await
+                    .expect("lines within 10 s")
+                    .unwrap()
+                    .unwrap();
+                let a = batch.column(0).as_string::<i32>();
+                lines.extend((0..a.len()).map(|i| a.value(i).to_string()));
+            }
+        };
+        next_lines(1, &mut lines).await;
+        // A new file, and lines appended to the one read.
+        std::fs::write(dir.path().join("b.log"), "2\n").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&first)
+            .unwrap()
+            .write_all(b"3\n")
+            .unwrap();
+        next_lines(3, &mut lines).await;
+        lines.sort();
+        assert_eq!(lines, vec!["1", "2", "3"]);
     }
 
     #[tokio::test]
@@ -523,6 +663,7 @@ mod tests {
                 },
             },
             restored,
+            monitor: None,
         };
         let mut stream = partition.execute(Arc::new(TaskContext::default()));
         let mut rows = Vec::new();

@@ -50,6 +50,7 @@ const OPTIONS: &[&str] = &[
     "csv.delimiter",
     "follow",
     "follow.poll_ms",
+    "source.monitor-interval",
     "sink.rolling-policy.rollover-interval",
 ];
 
@@ -84,6 +85,9 @@ pub struct FileTable {
     error_output: bool,
     /// `follow = true`: tail the (single) file forever, polling this often.
     follow: Option<Duration>,
+    /// `source.monitor-interval`: read the files there are, then look for new ones this often
+    /// (stream mode), as Flink's filesystem source does.
+    monitor: Option<Duration>,
     /// Stream mode (`Some`): files are appended, each committed after this long (batch
     /// mode replaces the table's data at the end of the run instead).
     rollover: Option<Duration>,
@@ -147,6 +151,7 @@ impl FileTable {
             }
         };
         let follow = follow_option(&def.name, &opts, format, &path, env.mode)?;
+        let monitor = monitor_option(&def.name, &opts, follow.is_some(), env.mode)?;
         Ok(FileTable {
             name: def.name.clone(),
             path,
@@ -157,6 +162,7 @@ impl FileTable {
             csv_delimiter,
             error_output: def.error_output,
             follow,
+            monitor,
             rollover: match env.mode {
                 ExecMode::Stream => Some(rollover_option(&def.name, &opts)?),
                 ExecMode::Batch => None,
@@ -184,22 +190,25 @@ impl FileTable {
         )
     }
 
-    /// A stream job that checkpoints reads its files one after another, so that it can say
-    /// how far it has read (see `files`).
+    /// A stream job that checkpoints, or watches its folder, reads its files one after
+    /// another, so that it can say how far it has read (see `files`).
     fn files_scan(&self) -> Result<StreamingTable> {
-        // A folder of Parquet or CSV files: those with the extension, as a batch scan takes.
-        let only = match self.format {
-            FileFormat::Parquet | FileFormat::Csv if Path::new(&self.path).is_dir() => {
-                Some(self.format.extension())
-            }
-            _ => None,
+        let lister = files::FileLister {
+            path: self.path.clone(),
+            // A folder of Parquet or CSV files: those with the extension, as a batch scan
+            // takes.
+            extension: match self.format {
+                FileFormat::Parquet | FileFormat::Csv if Path::new(&self.path).is_dir() => {
+                    Some(self.format.extension())
+                }
+                _ => None,
+            },
         };
-        let files: Vec<PathBuf> = self
-            .matched_files()?
-            .into_iter()
-            .map(|(p, _)| p)
-            .filter(|p| only.is_none_or(|ext| p.extension().is_some_and(|e| e == ext)))
-            .collect();
+        let files = lister.list().map_err(|e| self.error(e))?;
+        // A watched folder may be empty for now.
+        if files.is_empty() && self.monitor.is_none() {
+            return Err(self.error(format!("no input: nothing matches path '{}'", self.path)));
+        }
         // Each file is a split; its position says how far it was read.
         let mut restored = files::FilesRead::new();
         for (path, at) in self.positions.restored(&self.name).unwrap_or_default() {
@@ -230,8 +239,12 @@ impl FileTable {
             metrics: self.metrics.source(&self.name),
             format,
             restored,
+            monitor: self.monitor.map(|every| (every, lister)),
         };
-        StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])
+        Ok(
+            StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
+                .with_infinite_table(self.monitor.is_some()),
+        )
     }
 
     /// Where a followed file is read on from, when the job resumes from a checkpoint.
@@ -272,22 +285,11 @@ impl FileTable {
 
     /// Files matching `path`: a file, every file of a directory, or a glob; sorted.
     fn matched_files(&self) -> Result<Vec<(PathBuf, u64)>> {
-        let p = Path::new(&self.path);
-        let paths: Vec<PathBuf> = if p.is_dir() {
-            walk_files(p)
-        } else if p.is_file() {
-            vec![p.to_path_buf()]
-        } else {
-            glob::glob(&self.path)
-                .map_err(|e| self.error(format!("bad glob '{}': {e}", self.path)))?
-                .filter_map(|r| r.ok())
-                .filter(|p| p.is_file())
-                .collect()
-        };
+        let paths = matching_paths(&self.path).map_err(|e| self.error(e))?;
         if paths.is_empty() {
             return Err(self.error(format!("no input: nothing matches path '{}'", self.path)));
         }
-        let mut files = paths
+        paths
             .into_iter()
             .map(|p| {
                 let len = std::fs::metadata(&p)
@@ -295,9 +297,7 @@ impl FileTable {
                     .map_err(|e| self.error(format!("{}: {e}", p.display())))?;
                 Ok((p, len))
             })
-            .collect::<Result<Vec<_>>>()?;
-        files.sort();
-        Ok(files)
+            .collect()
     }
 
     fn error(&self, msg: String) -> DataFusionError {
@@ -422,6 +422,37 @@ fn follow_option(
     Ok(Some(Duration::from_millis(poll_ms)))
 }
 
+/// Reads and checks `source.monitor-interval`; `Some(interval)` when watching for new files.
+fn monitor_option(
+    table: &str,
+    opts: &Options,
+    follow: bool,
+    mode: ExecMode,
+) -> crate::error::Result<Option<Duration>> {
+    const KEY: &str = "source.monitor-interval";
+    // Empty: not watching (a catalog can leave it to a variable).
+    let Some(text) = opts.get(KEY).filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let fail = |m: String| Err(SluiceError::connector(table, m));
+    let Some(every) = parse_duration(text).filter(|d| !d.is_zero()) else {
+        return fail(format!(
+            "option '{KEY}' = '{text}' is not a duration like '10 s', '500 ms' or '1 min'"
+        ));
+    };
+    if follow {
+        return fail(format!(
+            "'{KEY}' watches a folder for new files; follow = true tails one file: choose one"
+        ));
+    }
+    if mode == ExecMode::Batch {
+        return fail(format!(
+            "'{KEY}' watches for new files forever: run the job with --mode stream"
+        ));
+    }
+    Ok(Some(every))
+}
+
 /// How often a stream-mode sink commits its open files (Flink's option name); default 10 s.
 fn rollover_option(table: &str, opts: &Options) -> crate::error::Result<Duration> {
     const KEY: &str = "sink.rolling-policy.rollover-interval";
@@ -454,6 +485,24 @@ fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     Some(Duration::from_millis(ms))
+}
+
+/// The files `path` names, sorted: the file, every file of a directory, or a glob's.
+fn matching_paths(path: &str) -> std::result::Result<Vec<PathBuf>, String> {
+    let p = Path::new(path);
+    let mut paths: Vec<PathBuf> = if p.is_dir() {
+        walk_files(p)
+    } else if p.is_file() {
+        vec![p.to_path_buf()]
+    } else {
+        glob::glob(path)
+            .map_err(|e| format!("bad glob '{path}': {e}"))?
+            .filter_map(|r| r.ok())
+            .filter(|p| p.is_file())
+            .collect()
+    };
+    paths.sort();
+    Ok(paths)
 }
 
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
@@ -502,7 +551,8 @@ impl TableProvider for FileTable {
                 .scan(state, projection, filters, limit)
                 .await;
         }
-        let one_by_one = self.rollover.is_some() && self.positions.checkpointing();
+        let one_by_one =
+            self.rollover.is_some() && (self.positions.checkpointing() || self.monitor.is_some());
         if one_by_one {
             return self
                 .files_scan()?

@@ -146,7 +146,9 @@ impl Coordinator {
         if let Some(s) = sources
             .iter()
             .flatten()
-            .find(|s| s.splits.iter().all(|split| split.position.is_none()))
+            // A source that has sent nothing yet (a watched folder still empty) has no
+            // splits: nothing to resume, but nothing that rules checkpoints out either.
+            .find(|s| !s.splits.is_empty() && s.splits.iter().all(|split| split.position.is_none()))
         {
             tracing::warn!(
                 "checkpoints are off for this job: source '{}' cannot say how far it has read \
