@@ -1,8 +1,7 @@
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
-    let cli = sluice::cli::Cli::parse();
+    let cli = sluice::cli::Cli::parse_args();
     let default_level = match cli.verbose {
         0 => "warn",
         1 => "info",

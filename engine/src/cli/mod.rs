@@ -110,6 +110,16 @@ pub enum CatalogAction {
 }
 
 impl Cli {
+    /// Parses the process's arguments. `--set` may come before and after the subcommand
+    /// (`sluice --set a=1 run --set b=2 …`); clap keeps only one side's values of a global
+    /// list (clap-rs/clap#3959), so they are gathered from the arguments themselves.
+    pub fn parse_args() -> Self {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let mut cli = <Cli as clap::Parser>::parse_from(&args);
+        cli.set = set_arguments(&args);
+        cli
+    }
+
     pub fn vars(&self) -> Result<Vars> {
         let mut overrides = BTreeMap::new();
         for s in &self.set {
@@ -122,6 +132,23 @@ impl Cli {
     pub fn load_catalog(&self) -> Result<Catalog> {
         Catalog::load(&self.catalog, &self.profile, self.vars()?)
     }
+}
+
+/// Every `--set` value of a command line, in order (a later one wins), up to a `--`.
+fn set_arguments(args: &[std::ffi::OsString]) -> Vec<String> {
+    let mut sets = Vec::new();
+    let mut args = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--set" {
+            sets.extend(args.next().map(|v| v.into_owned()));
+        } else if let Some(v) = arg.strip_prefix("--set=") {
+            sets.push(v.to_string());
+        }
+    }
+    sets
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -137,5 +164,31 @@ pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
         Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
         Command::Explain { file, mode } => explain::explain(&cli, file, (*mode).into()).await,
         Command::Produce(args) => produce::produce(args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_before_and_after_the_subcommand_all_count() {
+        let args: Vec<std::ffi::OsString> = [
+            "sluice",
+            "--set",
+            "a=1",
+            "run",
+            "--set=b=2",
+            "job.sql",
+            "--set",
+            "a=3",
+            "--",
+            "--set",
+            "c=4",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        assert_eq!(set_arguments(&args), vec!["a=1", "b=2", "a=3"]);
     }
 }
