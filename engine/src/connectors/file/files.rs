@@ -127,8 +127,10 @@ impl PartitionStream for FilesPartition {
         // Reads block; keep them off the async workers.
         builder.spawn_blocking(move || {
             // Files the checkpoint read that are gone hold nothing back either.
+            let present: std::collections::HashSet<String> =
+                files.iter().map(|f| f.display().to_string()).collect();
             for (key, at) in &read {
-                if !files.iter().any(|f| f.display().to_string() == *key) {
+                if !present.contains(key) {
                     out.set_split(key.clone());
                     if !out.ended(&at.to_string()) {
                         return Ok(());
@@ -156,10 +158,15 @@ impl PartitionStream for FilesPartition {
                     }
                 };
                 for file in &files {
-                    if reader.has_more(file, read.get(&file.display().to_string()))
-                        && !reader.read(&mut out, file, &mut read)?
-                    {
-                        return Ok(());
+                    if !reader.has_more(file, read.get(&file.display().to_string())) {
+                        continue;
+                    }
+                    match reader.read(&mut out, file, &mut read) {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(()),
+                        // Listed, then removed (retention): nothing to read.
+                        Err(e) if !file.exists() => tracing::warn!("{e}; it is gone"),
+                        Err(e) => return Err(e),
                     }
                 }
             }
