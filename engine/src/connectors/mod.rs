@@ -66,8 +66,13 @@ pub fn build_catalog_table(
         return Ok(main);
     }
     let mut targets = vec![main];
+    // The run summary counts a table's rows once: its other targets count apart.
+    let apart = ConnectorEnv {
+        metrics: Arc::new(JobMetrics::default()),
+        ..env.clone()
+    };
     for (target, options) in def.also_write_targets(vars)? {
-        targets.push(build_table(&target, options, env)?);
+        targets.push(build_table(&target, options, &apart)?);
     }
     Ok(Arc::new(tee::TeeTable::new(&def.name, targets)))
 }
