@@ -33,6 +33,8 @@ pub struct ConnectorEnv {
     pub mode: ExecMode,
     /// Source positions to resume from and to commit (checkpoints).
     pub positions: Arc<crate::checkpoint::SourcePositions>,
+    /// Which of a table's targets is built: 0 its own connector, k its k-th `also_write`.
+    pub target: usize,
 }
 
 impl ConnectorEnv {
@@ -41,6 +43,16 @@ impl ConnectorEnv {
             metrics: Arc::new(JobMetrics::default()),
             mode,
             positions: Arc::default(),
+            target: 0,
+        }
+    }
+
+    /// The name a sink of `table` keeps its checkpoint state under: targets of one table
+    /// (`also_write`) must not share it.
+    pub fn sink_state_name(&self, table: &str) -> String {
+        match self.target {
+            0 => table.to_string(),
+            k => format!("{table}#also_write{k}"),
         }
     }
 }
@@ -67,11 +79,12 @@ pub fn build_catalog_table(
     }
     let mut targets = vec![main];
     // The run summary counts a table's rows once: its other targets count apart.
-    let apart = ConnectorEnv {
-        metrics: Arc::new(JobMetrics::default()),
-        ..env.clone()
-    };
-    for (target, options) in def.also_write_targets(vars)? {
+    for (k, (target, options)) in def.also_write_targets(vars)?.into_iter().enumerate() {
+        let apart = ConnectorEnv {
+            metrics: Arc::new(JobMetrics::default()),
+            target: k + 1,
+            ..env.clone()
+        };
         targets.push(build_table(&target, options, &apart)?);
     }
     Ok(Arc::new(tee::TeeTable::new(&def.name, targets)))

@@ -94,6 +94,8 @@ pub struct FileTable {
     metrics: Arc<JobMetrics>,
     /// Where a followed file resumes after a restart.
     positions: Arc<crate::checkpoint::SourcePositions>,
+    /// What its sink's checkpoint state is called (see `ConnectorEnv::sink_state_name`).
+    sink_state: String,
 }
 
 impl FileTable {
@@ -169,6 +171,7 @@ impl FileTable {
             },
             metrics: Arc::clone(&env.metrics),
             positions: Arc::clone(&env.positions),
+            sink_state: env.sink_state_name(&def.name),
         })
     }
 
@@ -610,6 +613,7 @@ impl TableProvider for FileTable {
             rollover: self.rollover,
             metrics: self.metrics.sink(&self.name, self.error_output),
             positions: Arc::clone(&self.positions),
+            state_name: self.sink_state.clone(),
         };
         if self.path.contains(['*', '?', '[']) {
             return Err(self.error(format!(

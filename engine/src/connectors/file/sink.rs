@@ -61,6 +61,8 @@ pub struct FileSink {
     /// Whether the job checkpoints, and what this sink had pending at the one it resumes
     /// from.
     pub positions: Arc<SourcePositions>,
+    /// What its checkpoint state is called.
+    pub state_name: String,
 }
 
 impl DisplayAs for FileSink {
@@ -208,7 +210,7 @@ impl FileSink {
         std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
         let mut on_checkpoints = self.positions.checkpointing();
         if on_checkpoints {
-            self.recover(self.positions.restored_sink(&self.table).as_ref())?;
+            self.recover(self.positions.restored_sink(&self.state_name).as_ref())?;
         }
         let mut open: HashMap<String, RollingFile> = HashMap::new();
         let mut pending_files: Vec<PathBuf> = Vec::new();
@@ -241,7 +243,7 @@ impl FileSink {
                 attach_sink_state(
                     token,
                     SinkState {
-                        name: self.table.clone(),
+                        name: self.state_name.clone(),
                         files: pending_files
                             .iter()
                             .map(|p| p.display().to_string())

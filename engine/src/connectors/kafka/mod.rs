@@ -104,6 +104,8 @@ pub struct KafkaTable {
     mode: ExecMode,
     metrics: Arc<JobMetrics>,
     positions: Arc<crate::checkpoint::SourcePositions>,
+    /// What its sink's checkpoint state is called (see `ConnectorEnv::sink_state_name`).
+    sink_state: String,
 }
 
 impl KafkaTable {
@@ -219,6 +221,7 @@ impl KafkaTable {
             mode: env.mode,
             metrics: Arc::clone(&env.metrics),
             positions: Arc::clone(&env.positions),
+            sink_state: env.sink_state_name(&def.name),
         })
     }
 }
@@ -280,6 +283,7 @@ impl TableProvider for KafkaTable {
             idempotent: self.idempotent,
             exactly_once: self.exactly_once && self.positions.checkpointing(),
             positions: Arc::clone(&self.positions),
+            state_name: self.sink_state.clone(),
             partitions: self.partitions,
             metrics: self.metrics.sink(&self.target.name, self.error_output),
         };

@@ -38,6 +38,8 @@ pub struct KafkaSink {
     /// Record what was written at every checkpoint and match a replay against it.
     pub exactly_once: bool,
     pub positions: Arc<SourcePositions>,
+    /// What its checkpoint state is called.
+    pub state_name: String,
     /// Partitions of the topic if the sink has to create it.
     pub partitions: i32,
     pub metrics: Arc<SinkMetrics>,
@@ -165,7 +167,7 @@ impl DataSink for KafkaSink {
             .map_err(|e| t.error("creating the producer", e))?;
         let mut log = if self.exactly_once {
             let target = t.clone();
-            let restored = self.positions.restored_sink(&t.name);
+            let restored = self.positions.restored_sink(&self.state_name);
             let log =
                 tokio::task::spawn_blocking(move || WrittenLog::open(&target, restored.as_ref()))
                     .await
@@ -183,7 +185,7 @@ impl DataSink for KafkaSink {
             if let Some(token) = is_marker(&batch) {
                 // Everything before the marker is acknowledged (each batch is flushed).
                 if let Some(log) = &log {
-                    attach_sink_state(token, log.state(&t.name, queue.written()));
+                    attach_sink_state(token, log.state(&self.state_name, queue.written()));
                 }
                 continue;
             }
