@@ -185,7 +185,9 @@ impl FileTable {
             // Bytes and rows as the lines reader counts them; the total stays 0 (unknown).
             metrics: self.metrics.source(&self.name),
             json: self.format == FileFormat::Json,
-            resume: self.restored_position()?,
+            resume: self
+                .restored_files()?
+                .remove(&follow::FollowPartition::split(Path::new(&self.path))),
         };
         Ok(
             StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
@@ -212,14 +214,7 @@ impl FileTable {
         if files.is_empty() && self.monitor.is_none() {
             return Err(self.error(format!("no input: nothing matches path '{}'", self.path)));
         }
-        // Each file is a split; its position says how far it was read.
-        let mut restored = files::FilesRead::new();
-        for (path, at) in self.positions.restored(&self.name).unwrap_or_default() {
-            let at = at
-                .parse()
-                .map_err(|e| self.error(format!("the checkpoint's position of {path}: {e}")))?;
-            restored.insert(path, at);
-        }
+        let restored = self.restored_files()?;
         let rows = |kind| files::FilesFormat::Rows {
             root: PathBuf::from(&self.path),
             partition_cols: self.partition_indices(),
@@ -250,19 +245,16 @@ impl FileTable {
         )
     }
 
-    /// Where a followed file is read on from, when the job resumes from a checkpoint.
-    fn restored_position(&self) -> Result<Option<follow::FilePosition>> {
-        let split = follow::FollowPartition::split(Path::new(&self.path));
-        let Some(at) = self
-            .positions
-            .restored(&self.name)
-            .and_then(|r| r.get(&split).cloned())
-        else {
-            return Ok(None);
-        };
-        at.parse()
-            .map(Some)
-            .map_err(|e| self.error(format!("the checkpoint's position of {split}: {e}")))
+    /// How far the checkpoint the job resumes from had read each file (split: its path).
+    fn restored_files(&self) -> Result<files::FilesRead> {
+        let mut restored = files::FilesRead::new();
+        for (path, at) in self.positions.restored(&self.name).unwrap_or_default() {
+            let at = at
+                .parse()
+                .map_err(|e| self.error(format!("the checkpoint's position of {path}: {e}")))?;
+            restored.insert(path, at);
+        }
+        Ok(restored)
     }
 
     fn partition_indices(&self) -> Vec<usize> {

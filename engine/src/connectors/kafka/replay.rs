@@ -131,25 +131,25 @@ impl WrittenLog {
     /// Reads where the topic ends and, when the job resumes from a checkpoint (`restored`:
     /// what this sink had written by it), the messages written after it. Blocking.
     pub fn open(target: &KafkaTarget, restored: Option<&SinkState>) -> Result<Self, KafkaError> {
-        let mut from = BTreeMap::new();
+        // Partition → (the checkpoint's offset, offsets before it not matched yet).
         let mut wanted: HashMap<i32, (i64, HashSet<i64>)> = HashMap::new();
         if let Some(state) = restored {
             for (p, at) in &state.positions {
                 if let (Ok(p), Ok(at)) = (p.parse::<i32>(), at.parse::<i64>()) {
-                    wanted.entry(p).or_insert((at, HashSet::new())).0 = at;
-                    from.insert(p, at);
+                    wanted.insert(p, (at, HashSet::new()));
                 }
             }
             for (p, offsets) in &state.unmatched {
                 let Ok(p) = p.parse::<i32>() else { continue };
                 let entry = wanted.entry(p).or_insert((i64::MAX, HashSet::new()));
                 entry.1.extend(offsets);
-                if let Some(&first) = offsets.iter().min() {
-                    let at = from.entry(p).or_insert(first);
-                    *at = (*at).min(first);
-                }
             }
         }
+        // Each partition is read from the first of those.
+        let from: BTreeMap<i32, i64> = wanted
+            .iter()
+            .map(|(&p, (at, extra))| (p, extra.iter().copied().fold(*at, i64::min)))
+            .collect();
         let mut replay = Replay::default();
         // Without a checkpoint nothing is matched: the read only finds where the topic ends
         // (from the listed end, which some brokers give as the last batch's first offset).

@@ -266,19 +266,12 @@ impl Reader {
     /// Commits, without waiting, the offsets after the rows sent of every partition that
     /// has none gathered.
     fn commit_sent(&self, consumer: &BaseConsumer, pending: &HashMap<i32, Pending>) {
-        let mut tpl = TopicPartitionList::new();
-        for (&p, part) in pending {
-            if part.records.is_empty()
-                && let Err(e) =
-                    tpl.add_partition_offset(&self.target.topic, p, Offset::Offset(part.next))
-            {
-                tracing::warn!("{}: {e}", self.target.name);
-            }
-        }
-        if tpl.count() > 0
-            && let Err(e) = consumer.commit(&tpl, CommitMode::Async)
-        {
-            tracing::warn!("{}", self.target.error("committing offsets", e));
+        let sent = pending
+            .iter()
+            .filter(|(_, part)| part.records.is_empty())
+            .map(|(&p, part)| (p, part.next));
+        if let Err(e) = commit_offsets(consumer, &self.target, sent, CommitMode::Async) {
+            tracing::warn!("{e}");
         }
     }
 
@@ -466,19 +459,29 @@ struct OffsetCommitter {
 
 impl PositionCommitter for OffsetCommitter {
     fn commit(&self, positions: &SplitPositions) -> std::result::Result<(), String> {
-        let mut tpl = TopicPartitionList::new();
-        for (partition, offset) in positions {
-            let (Ok(p), Ok(o)) = (partition.parse::<i32>(), offset.parse::<i64>()) else {
-                continue;
-            };
-            tpl.add_partition_offset(&self.target.topic, p, Offset::Offset(o))
-                .map_err(|e| e.to_string())?;
-        }
-        if tpl.count() == 0 {
-            return Ok(());
-        }
-        self.consumer
-            .commit(&tpl, CommitMode::Sync)
-            .map_err(|e| self.target.error("committing offsets", e).to_string())
+        let offsets = positions
+            .iter()
+            .filter_map(|(p, o)| Some((p.parse::<i32>().ok()?, o.parse::<i64>().ok()?)));
+        commit_offsets(&self.consumer, &self.target, offsets, CommitMode::Sync)
     }
+}
+
+/// Commits `offsets` (partition, next offset) of `target`'s topic to the consumer group.
+fn commit_offsets(
+    consumer: &BaseConsumer,
+    target: &KafkaTarget,
+    offsets: impl IntoIterator<Item = (i32, i64)>,
+    mode: CommitMode,
+) -> std::result::Result<(), String> {
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in offsets {
+        tpl.add_partition_offset(&target.topic, p, Offset::Offset(o))
+            .map_err(|e| e.to_string())?;
+    }
+    if tpl.count() == 0 {
+        return Ok(());
+    }
+    consumer
+        .commit(&tpl, mode)
+        .map_err(|e| target.error("committing offsets", e).to_string())
 }
