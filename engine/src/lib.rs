@@ -1,8 +1,22 @@
 //! Sluice: a SQL-first stream and batch engine on Apache DataFusion.
 //!
-//! Layout: `sql` (job files, DDL, diagnostics) → `plan` (session, job planning) → `exec`
-//! (running, fan-out, metrics) with `connectors` for where tables live and `catalog` for
-//! what tables exist. `cli` is the `sluice` command.
+//! Layers, lowest first. A module may use its own layer's modules that are listed before
+//! it and every lower layer, never a higher one; `tests/layers.rs` reads the `crate::`
+//! paths of every source file, checks them against this list and finds no import cycle
+//! between files.
+//!
+//! 1. `error`, `sync`, `units`, `generator` — the error type, lock helpers, the one duration
+//!    and size grammar, the imooc log generator.
+//! 2. `catalog` — what tables exist: YAML, profiles, variables, table definitions.
+//! 3. `sql` — job files cut into located statements, Flink-style DDL, diagnostics.
+//! 4. `wire` — the stream wire protocol: data and control signals as one message type, and
+//!    where they cross DataFusion plans.
+//! 5. `checkpoint` — manifests, stores, source positions, checkpoint configuration.
+//! 6. `job` — what one running job owns: mode, metrics, positions, memory tables.
+//! 7. `connectors`, `exec` — where tables live; running a planned job (they do not use
+//!    each other).
+//! 8. `plan` — from SQL to the operator graph the runners execute.
+//! 9. `launch`, `cli` — a job from its SQL to its end, and the `sluice` command.
 
 pub mod catalog;
 pub mod checkpoint;
@@ -11,8 +25,12 @@ pub mod connectors;
 pub mod error;
 pub mod exec;
 pub mod generator;
+pub mod job;
+pub mod launch;
 pub mod plan;
 pub mod sql;
 mod sync;
+pub mod units;
+pub mod wire;
 
 pub use error::{Result, SluiceError};

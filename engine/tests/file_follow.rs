@@ -14,7 +14,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use sluice::catalog::{ColumnDef, TableDef, TableOrigin};
 use sluice::connectors::{ConnectorEnv, build_table};
-use sluice::exec::ExecMode;
+use sluice::job::ExecMode;
 
 fn table(options: &[(&str, &str)]) -> (TableDef, BTreeMap<String, String>) {
     let mut opts: BTreeMap<String, String> = options
@@ -109,7 +109,7 @@ async fn follow_scan_tails_appends_and_rotation() {
     append(&path, "e\n");
     assert_eq!(next_lines(&mut stream, 2).await, vec!["d", "e"]);
 
-    let snapshot = env.metrics.snapshot();
+    let snapshot = env.job.metrics.snapshot();
     assert_eq!(snapshot.rows_read, 6);
     assert_eq!(snapshot.bytes_read, 4 + 3 + 10 + 2 + 2);
     drop(stream);

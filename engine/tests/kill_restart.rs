@@ -85,7 +85,7 @@ fn read_by(manifest: &serde_json::Value, table: &str) -> u64 {
 /// partitions (a topic the test made: offsets start at 0).
 fn written_by(manifest: &serde_json::Value, table: &str) -> u64 {
     entries(manifest, "sinks", table)
-        .flat_map(|s| s["positions"].as_object().into_iter().flatten())
+        .flat_map(|s| s["state"]["positions"].as_object().into_iter().flatten())
         .filter_map(|(_, at)| at.as_str()?.parse::<u64>().ok())
         .sum()
 }

@@ -1,7 +1,6 @@
 //! The catalog: every table a job or query can name, from `catalog/*.yaml`, the active
 //! profile (`catalog/profiles/<name>.yaml`) and `CREATE TABLE` statements in job files.
 
-mod schema_provider;
 mod table;
 pub mod types;
 pub mod vars;
@@ -10,7 +9,6 @@ mod yaml;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use schema_provider::SluiceSchemaProvider;
 pub use table::{ColumnDef, TableDef, TableOrigin, WatermarkDef};
 pub use vars::Vars;
 

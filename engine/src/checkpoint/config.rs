@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::catalog::Vars;
-use crate::connectors::retry::{number_and_unit, parse_duration};
 use crate::error::{Result, SluiceError};
+use crate::units::{parse_bytes, parse_duration};
 
 /// Which checkpoint `sluice run` resumes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,38 +112,12 @@ fn total_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// `512MB`, `2GiB`, `1048576`: a size in bytes (KB/MB/GB are powers of 1024, as Flink reads
-/// memory sizes).
-pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
-    let (n, unit) = number_and_unit(text)
-        .ok_or_else(|| format!("'{text}' is not a size (e.g. 512mb, 2gb, 1048576)"))?;
-    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{text}' (use b, kb, mb, gb)"
-            ));
-        }
-    };
-    n.checked_mul(scale)
-        .ok_or_else(|| format!("'{text}' is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sizes_and_checkpoint_choices_parse() {
-        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
-        assert_eq!(parse_bytes("512MB"), Ok(512 << 20));
-        assert_eq!(parse_bytes("2 GiB"), Ok(2 << 30));
-        assert!(parse_bytes("lots").is_err());
-        assert!(parse_bytes("5 parsecs").is_err());
+    fn checkpoint_choices_parse() {
         assert_eq!("latest".parse(), Ok(FromCheckpoint::Latest));
         assert_eq!("none".parse(), Ok(FromCheckpoint::None));
         assert_eq!("17".parse(), Ok(FromCheckpoint::Id(17)));

@@ -13,21 +13,17 @@
 //! written by their marker (the Kafka sink: its topic's offsets), to write nothing twice when
 //! a restart replays.
 
-mod barrier;
 mod config;
 pub mod pending;
 mod positions;
 mod store;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use barrier::{
-    BarrierAck, attach_sink_state, is_marker, marker_batch, marker_checkpoint, release_marker,
-};
-pub use config::{CheckpointConfig, FromCheckpoint, parse_bytes, state_limit};
+pub use crate::wire::SinkState;
+pub use config::{CheckpointConfig, FromCheckpoint, state_limit};
 pub use positions::{PositionCommitter, SourcePositions, SplitPositions};
 pub use store::CheckpointStore;
 
@@ -41,11 +37,29 @@ pub enum CheckpointError {
     },
     #[error("checkpoint {id} is unusable: {reason}")]
     Corrupt { id: u64, reason: String },
+    #[error(
+        "checkpoint {id} in {} was written by another version of Sluice (checkpoint format {found}; \
+         this one reads format {MANIFEST_FORMAT}): run that version to the job's end, or start \
+         afresh with --from-checkpoint none",
+        dir.display()
+    )]
+    Format { id: u64, dir: PathBuf, found: u32 },
+}
+
+/// The manifest's layout; a checkpoint of another format is refused, not misread.
+/// Format 2: sinks keep their own serialized state (`SinkState::state`).
+pub const MANIFEST_FORMAT: u32 = 2;
+
+fn first_format() -> u32 {
+    1
 }
 
 /// What `_manifest.json` says of a complete checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
+    /// `MANIFEST_FORMAT` of the build that wrote it (absent: format 1).
+    #[serde(default = "first_format")]
+    pub format: u32,
     pub id: u64,
     /// The job file's name.
     pub job: String,
@@ -55,7 +69,7 @@ pub struct Manifest {
     pub sources: Vec<SourceState>,
     /// In statement order.
     pub statements: Vec<StatementState>,
-    /// What sinks that replay exactly once need to know of what they had written.
+    /// What each sink said of itself at the checkpoint's barrier (its own serialized state).
     #[serde(default)]
     pub sinks: Vec<SinkState>,
 }
@@ -93,25 +107,6 @@ pub struct SplitState {
     pub watermark: i64,
     /// Where to read on from (the connector's own notation: the next Kafka offset).
     pub position: Option<String>,
-}
-
-/// What a sink had written by a checkpoint: how far (per split: the Kafka partition's next
-/// offset) and which messages after that it has seen again in a replay and not yet matched
-/// (see `connectors::kafka::replay`); or which files, to commit when the checkpoint is
-/// complete (see `pending`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct SinkState {
-    /// The catalog table.
-    pub name: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub positions: SplitPositions,
-    /// Split → offsets of messages written before the crash that the replay has not written
-    /// again yet.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub unmatched: BTreeMap<String, Vec<i64>>,
-    /// Files the sink wrote by the checkpoint, pending until it is complete (see `pending`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

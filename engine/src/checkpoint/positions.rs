@@ -68,7 +68,7 @@ impl SourcePositions {
     pub fn restore_sink(&self, state: SinkState) {
         let mut inner = lock(&self.inner);
         match inner.sinks.get_mut(&state.name) {
-            Some(known) => known.files.extend(state.files),
+            Some(known) => known.pending_files.extend(state.pending_files),
             None => {
                 inner.sinks.insert(state.name.clone(), state);
             }

@@ -116,6 +116,13 @@ impl CheckpointStore {
         };
         let manifest: Manifest = serde_json::from_slice(&text)
             .map_err(|e| corrupt(format!("its manifest is unreadable: {e}")))?;
+        if manifest.format != super::MANIFEST_FORMAT {
+            return Err(CheckpointError::Format {
+                id,
+                dir: self.dir.clone(),
+                found: manifest.format,
+            });
+        }
         if manifest.id != id {
             return Err(corrupt(format!(
                 "its manifest names checkpoint {}",
@@ -212,6 +219,7 @@ mod tests {
 
     fn manifest(id: u64, files: Vec<StateFile>) -> Manifest {
         Manifest {
+            format: super::super::MANIFEST_FORMAT,
             id,
             job: "job".into(),
             fingerprint: "f".into(),
@@ -227,9 +235,8 @@ mod tests {
             }],
             sinks: vec![super::super::SinkState {
                 name: "events".into(),
-                positions: [("0".to_string(), "42".to_string())].into(),
-                unmatched: [("0".to_string(), vec![40, 41])].into(),
-                files: vec!["/wh/t/.part-1.parquet.pending".into()],
+                pending_files: vec!["/wh/t/.part-1.parquet.pending".into()],
+                state: serde_json::json!({"positions": {"0": "42"}, "unmatched": {"0": [40, 41]}}),
             }],
         }
     }
@@ -269,6 +276,26 @@ mod tests {
         // Garbage manifest.
         fs::write(store.checkpoint_dir(1).join(MANIFEST), b"{ not json").unwrap();
         assert!(store.latest().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_checkpoint_of_the_first_format_is_refused_with_what_to_do() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = CheckpointStore::new(tmp.path());
+        store.begin(4).unwrap();
+        let old = r#"{"id":4,"job":"j","fingerprint":"f","created_ms":0,"sources":[],
+            "statements":[],"sinks":[{"name":"events","positions":{"0":"42"}}]}"#;
+        fs::write(store.checkpoint_dir(4).join(MANIFEST), old).unwrap();
+        let err = store.latest().unwrap_err();
+        assert!(matches!(
+            err,
+            CheckpointError::Format {
+                id: 4,
+                found: 1,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("--from-checkpoint none"), "{err}");
     }
 
     #[test]

@@ -8,9 +8,10 @@ use datafusion::physical_plan::displayable;
 
 use super::Cli;
 use super::run::load_script;
-use crate::exec::ExecMode;
+use crate::exec::Output;
+use crate::job::ExecMode;
 use crate::plan::stream::explain_stream;
-use crate::plan::{Output, Session, plan_job, plan_stream_job};
+use crate::plan::{Session, plan_job, plan_stream_job};
 
 pub async fn explain(cli: &Cli, file: &Path, mode: ExecMode) -> anyhow::Result<i32> {
     let catalog = cli.load_catalog()?;

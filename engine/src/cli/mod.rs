@@ -47,11 +47,11 @@ pub enum Mode {
     Stream,
 }
 
-impl From<Mode> for crate::exec::ExecMode {
+impl From<Mode> for crate::job::ExecMode {
     fn from(m: Mode) -> Self {
         match m {
-            Mode::Batch => crate::exec::ExecMode::Batch,
-            Mode::Stream => crate::exec::ExecMode::Stream,
+            Mode::Batch => crate::job::ExecMode::Batch,
+            Mode::Stream => crate::job::ExecMode::Stream,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::output::print_batches;
 use super::{Cli, Format};
-use crate::exec::ExecMode;
+use crate::job::ExecMode;
 use crate::plan::Session;
 use crate::plan::job::{logical_plan, plan_error};
 use crate::sql::{Script, StatementKind};

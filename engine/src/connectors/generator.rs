@@ -46,9 +46,9 @@ use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
 use crate::catalog::types::sql_type_name;
 use crate::error::SluiceError;
-use crate::exec::ExecMode;
-use crate::exec::metrics::{JobMetrics, SourceMetrics};
 use crate::generator::{GeneratorConfig, LogGenerator, push_ip};
+use crate::job::ExecMode;
+use crate::job::metrics::{JobMetrics, SourceMetrics};
 
 const OPTIONS: &[&str] = &[
     "format",
@@ -204,7 +204,7 @@ impl GeneratorTable {
         };
         let rows: Option<u64> = match opts.get("rows") {
             Some(_) => Some(opts.parse_or("rows", 0u64)?),
-            None if env.mode == ExecMode::Stream => None,
+            None if env.job.mode == ExecMode::Stream => None,
             None => {
                 return Err(SluiceError::connector(
                     &def.name,
@@ -271,7 +271,7 @@ impl GeneratorTable {
             rate,
             batch_interval: Duration::from_millis(batch_ms),
             ip2region_path,
-            metrics: Arc::clone(&env.metrics),
+            metrics: Arc::clone(&env.job.metrics),
         })
     }
 

@@ -1,38 +1,29 @@
 //! The `memory` connector: a sink that keeps the rows it is given in this process, for
 //! tests and benchmarks (nothing is written anywhere; the run summary counts the rows).
-//! Reading the table gives the rows written so far in this process.
+//! Reading the table gives the rows the job wrote to it so far (each job its own).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::sink::{DataSink, DataSinkExec};
 use datafusion::error::Result;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
-use futures::StreamExt;
+use datafusion::physical_plan::ExecutionPlan;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::exec::metrics::{JobMetrics, SinkMetrics};
-use crate::sync::lock;
+use crate::connectors::sink::{TableSink, sink_exec};
+use crate::job::MemoryTables;
+use crate::job::metrics::{JobMetrics, SinkMetrics};
+use crate::wire::SinkInput;
 
 const OPTIONS: &[&str] = &["retain"];
-
-/// Rows written to memory tables in this process, by table name.
-static TABLES: LazyLock<Mutex<HashMap<String, Vec<RecordBatch>>>> = LazyLock::new(Default::default);
-
-/// The rows written to memory table `name` so far.
-pub fn rows(name: &str) -> Vec<RecordBatch> {
-    lock(&TABLES).get(name).cloned().unwrap_or_default()
-}
 
 #[derive(Debug)]
 pub struct MemoryTable {
@@ -42,6 +33,7 @@ pub struct MemoryTable {
     retain: bool,
     error_output: bool,
     metrics: Arc<JobMetrics>,
+    tables: MemoryTables,
 }
 
 impl MemoryTable {
@@ -56,7 +48,8 @@ impl MemoryTable {
             schema: def.schema(),
             retain: opts.choice("retain", &["true", "false"], "true")? == "true",
             error_output: def.error_output,
-            metrics: Arc::clone(&env.metrics),
+            metrics: Arc::clone(&env.job.metrics),
+            tables: env.job.memory.clone(),
         })
     }
 }
@@ -78,7 +71,7 @@ impl TableProvider for MemoryTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batches = rows(&self.name);
+        let batches = self.tables.rows(&self.name);
         Ok(MemorySourceConfig::try_new_exec(
             &[batches],
             Arc::clone(&self.schema),
@@ -97,8 +90,9 @@ impl TableProvider for MemoryTable {
             schema: Arc::clone(&self.schema),
             retain: self.retain,
             metrics: self.metrics.sink(&self.name, self.error_output),
+            tables: self.tables.clone(),
         };
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }
 
@@ -108,36 +102,28 @@ struct MemorySink {
     schema: SchemaRef,
     retain: bool,
     metrics: Arc<SinkMetrics>,
-}
-
-impl DisplayAs for MemorySink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemorySink: {}", self.name)
-    }
+    tables: MemoryTables,
 }
 
 #[async_trait]
-impl DataSink for MemorySink {
+impl TableSink for MemorySink {
     fn schema(&self) -> &SchemaRef {
         &self.schema
     }
 
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    fn describe(&self) -> String {
+        format!("MemorySink: {}", self.name)
+    }
+
+    async fn write(&self, mut data: SinkInput, _ctx: &Arc<TaskContext>) -> Result<u64> {
         let mut rows = 0u64;
-        while let Some(batch) = data.next().await {
+        while let Some(batch) = data.next_rows().await {
             let batch = batch?;
             let n = batch.num_rows() as u64;
             rows += n;
             self.metrics.rows.fetch_add(n, Ordering::Relaxed);
-            if self.retain && n > 0 {
-                lock(&TABLES)
-                    .entry(self.name.clone())
-                    .or_default()
-                    .push(batch);
+            if self.retain {
+                self.tables.append(&self.name, batch);
             }
         }
         Ok(rows)

@@ -11,6 +11,7 @@ mod options;
 pub mod records;
 pub mod redis;
 pub mod retry;
+pub mod sink;
 pub mod stdout;
 mod tee;
 
@@ -23,26 +24,27 @@ pub use options::Options;
 
 use crate::catalog::TableDef;
 use crate::error::{Result, SluiceError};
-use crate::exec::ExecMode;
-use crate::exec::metrics::JobMetrics;
+use crate::job::metrics::JobMetrics;
+use crate::job::{ExecMode, JobEnv};
 
-/// What connectors get from the running job.
+/// What a connector gets: the job it belongs to, and which of a table's targets it is.
 #[derive(Debug, Clone)]
 pub struct ConnectorEnv {
-    pub metrics: Arc<JobMetrics>,
-    pub mode: ExecMode,
-    /// Source positions to resume from and to commit (checkpoints).
-    pub positions: Arc<crate::checkpoint::SourcePositions>,
+    pub job: JobEnv,
     /// Which of a table's targets is built: 0 its own connector, k its k-th `also_write`.
     pub target: usize,
 }
 
 impl ConnectorEnv {
+    /// A connector of a job of its own (to check options, in tests).
     pub fn new(mode: ExecMode) -> Self {
+        ConnectorEnv::of(&JobEnv::new(mode))
+    }
+
+    /// A connector of `job`.
+    pub fn of(job: &JobEnv) -> Self {
         ConnectorEnv {
-            metrics: Arc::new(JobMetrics::default()),
-            mode,
-            positions: Arc::default(),
+            job: job.clone(),
             target: 0,
         }
     }
@@ -81,9 +83,11 @@ pub fn build_catalog_table(
     // The run summary counts a table's rows once: its other targets count apart.
     for (k, (target, options)) in def.also_write_targets(vars)?.into_iter().enumerate() {
         let apart = ConnectorEnv {
-            metrics: Arc::new(JobMetrics::default()),
+            job: JobEnv {
+                metrics: Arc::new(JobMetrics::default()),
+                ..env.job.clone()
+            },
             target: k + 1,
-            ..env.clone()
         };
         targets.push(build_table(&target, options, &apart)?);
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::connectors::Options;
 use crate::error::{Result, SluiceError};
+use crate::units::parse_duration;
 
 /// How long and how often to retry; options `retry.max_elapsed` and `retry.initial_backoff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,47 +85,10 @@ impl RetryPolicy {
     }
 }
 
-/// `250ms`, `10s`, `5m`, `24h`, `1d`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let (n, unit) = number_and_unit(text)
-        .ok_or_else(|| format!("'{text}' is not a duration (e.g. 500ms, 10s, 5m, 24h)"))?;
-    let ms = match unit {
-        "ms" => n,
-        "" | "s" => n * 1000,
-        "m" | "min" => n * 60_000,
-        "h" => n * 3_600_000,
-        "d" => n * 86_400_000,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{text}' (use ms, s, m, h or d)"
-            ));
-        }
-    };
-    Ok(Duration::from_millis(ms))
-}
-
-/// `"10 s"` → `(10, "s")`: a whole number and the unit after it (trimmed).
-pub fn number_and_unit(text: &str) -> Option<(u64, &str)> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    Some((number.parse().ok()?, unit.trim()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert!(parse_duration("ten").is_err());
-        assert!(parse_duration("5y").unwrap_err().contains("unknown unit"));
-    }
 
     #[tokio::test]
     async fn retries_until_success_and_gives_up_after_max_elapsed() {

@@ -10,17 +10,17 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::sink::{DataSink, DataSinkExec};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
-use futures::StreamExt;
+use datafusion::physical_plan::ExecutionPlan;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::exec::metrics::JobMetrics;
+use crate::connectors::sink::{TableSink, sink_exec};
+use crate::job::metrics::JobMetrics;
+use crate::wire::SinkInput;
 
 const OPTIONS: &[&str] = &["format"];
 
@@ -57,7 +57,7 @@ impl StdoutTable {
             schema: def.schema(),
             format,
             error_output: def.error_output,
-            metrics: Arc::clone(&env.metrics),
+            metrics: Arc::clone(&env.job.metrics),
         })
     }
 }
@@ -96,7 +96,7 @@ impl TableProvider for StdoutTable {
             format: self.format,
             metrics: self.metrics.sink(&self.name, self.error_output),
         };
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }
 
@@ -104,33 +104,24 @@ impl TableProvider for StdoutTable {
 struct StdoutSink {
     schema: SchemaRef,
     format: Format,
-    metrics: Arc<crate::exec::metrics::SinkMetrics>,
-}
-
-impl DisplayAs for StdoutSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "StdoutSink: format={:?}", self.format)
-    }
+    metrics: Arc<crate::job::metrics::SinkMetrics>,
 }
 
 #[async_trait]
-impl DataSink for StdoutSink {
+impl TableSink for StdoutSink {
     fn schema(&self) -> &SchemaRef {
         &self.schema
     }
 
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    fn describe(&self) -> String {
+        format!("StdoutSink: format={:?}", self.format)
+    }
+
+    async fn write(&self, mut data: SinkInput, _ctx: &Arc<TaskContext>) -> Result<u64> {
         let mut rows = 0u64;
         let mut header = true;
-        while let Some(batch) = data.next().await {
+        while let Some(batch) = data.next_rows().await {
             let batch = batch?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
             let mut out = std::io::stdout().lock();
             match self.format {
                 Format::Json => {

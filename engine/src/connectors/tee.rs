@@ -7,19 +7,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::sink::{DataSink, DataSinkExec};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, collect};
-use futures::StreamExt;
+use datafusion::physical_plan::{ExecutionPlan, collect};
 use tokio::sync::mpsc;
 
-use crate::checkpoint::{attach_sink_state, is_marker, marker_batch, marker_checkpoint};
-use crate::exec::stream::CHANNEL_CAPACITY;
-use crate::exec::stream::slot::channel_exec;
+use crate::connectors::sink::{TableSink, sink_exec};
 use crate::sync::lock;
+use crate::wire::{Barrier, CHANNEL_CAPACITY, Closing, Message, SinkInput, channel_exec};
 
 #[derive(Debug)]
 pub struct TeeTable {
@@ -71,7 +68,7 @@ impl TableProvider for TeeTable {
         let mut plans = Vec::with_capacity(self.targets.len());
         for target in &self.targets {
             let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-            let feed = channel_exec(Arc::clone(&schema), rx)?;
+            let feed = channel_exec(Arc::clone(&schema), rx, Closing::Ends)?;
             plans.push(target.insert_into(state, feed, insert_op).await?);
             senders.push(tx);
         }
@@ -80,14 +77,11 @@ impl TableProvider for TeeTable {
             schema,
             running: Mutex::new(Some((senders, plans))),
         };
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }
 
-type Outputs = (
-    Vec<mpsc::Sender<datafusion::arrow::array::RecordBatch>>,
-    Vec<Arc<dyn ExecutionPlan>>,
-);
+type Outputs = (Vec<mpsc::Sender<Message>>, Vec<Arc<dyn ExecutionPlan>>);
 
 struct TeeSink {
     name: String,
@@ -102,8 +96,13 @@ impl std::fmt::Debug for TeeSink {
     }
 }
 
-impl DisplayAs for TeeSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+#[async_trait]
+impl TableSink for TeeSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn describe(&self) -> String {
         let guard = lock(&self.running);
         let targets: Vec<String> = guard
             .as_ref()
@@ -120,21 +119,10 @@ impl DisplayAs for TeeSink {
                     .collect()
             })
             .unwrap_or_default();
-        write!(f, "TeeSink: {} -> [{}]", self.name, targets.join("; "))
-    }
-}
-
-#[async_trait]
-impl DataSink for TeeSink {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
+        format!("TeeSink: {} -> [{}]", self.name, targets.join("; "))
     }
 
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    async fn write(&self, mut data: SinkInput, ctx: &Arc<TaskContext>) -> Result<u64> {
         let Some((senders, plans)) = lock(&self.running).take() else {
             return Err(DataFusionError::Internal(format!(
                 "the sink of '{}' ran twice",
@@ -148,50 +136,50 @@ impl DataSink for TeeSink {
         }
         let mut rows = 0u64;
         let mut failed = None;
-        while let Some(batch) = data.next().await {
-            let batch = match batch {
-                Ok(b) => b,
+        while let Some(message) = data.next().await {
+            let batch = match message {
+                Ok(Message::Data(b)) => b,
+                Ok(Message::Barrier(barrier)) => {
+                    // Every target must have written what came before the barrier before
+                    // this sink asks for more (which acknowledges it).
+                    let mut acks = Vec::with_capacity(senders.len());
+                    for tx in &senders {
+                        let (own, ack) = Barrier::for_sink(barrier.id);
+                        if tx.send(Message::Barrier(own)).await.is_err() {
+                            break;
+                        }
+                        acks.push(ack);
+                    }
+                    if acks.len() < senders.len() {
+                        break;
+                    }
+                    // A target that fails never acknowledges: stop waiting and report its error.
+                    let all = futures::future::join_all(acks.into_iter().map(|a| a.wait()));
+                    tokio::select! {
+                        states = all => {
+                            for state in states.into_iter().flatten() {
+                                barrier.attach(state);
+                            }
+                            continue;
+                        }
+                        Some(joined) = writers.join_next() => {
+                            if let Ok(Err(e)) = joined {
+                                failed = Some(e);
+                            }
+                            break;
+                        }
+                    }
+                }
+                Ok(_) => continue,
                 Err(e) => {
                     failed = Some(e);
                     break;
                 }
             };
-            if let (Some(token), Some(checkpoint)) = (is_marker(&batch), marker_checkpoint(&batch))
-            {
-                // A checkpoint marker: every target must have written what came before it
-                // before this sink asks for more (which releases the marker).
-                let mut acks = Vec::with_capacity(senders.len());
-                for tx in &senders {
-                    let (marker, ack) = marker_batch(&self.schema, checkpoint);
-                    if tx.send(marker).await.is_err() {
-                        break;
-                    }
-                    acks.push(ack);
-                }
-                if acks.len() < senders.len() {
-                    break;
-                }
-                // A target that fails drops its marker: stop waiting and report its error.
-                let all = futures::future::join_all(acks.into_iter().map(|a| a.wait()));
-                tokio::select! {
-                    states = all => {
-                        for state in states.into_iter().flatten() {
-                            attach_sink_state(token, state);
-                        }
-                        continue;
-                    }
-                    Some(joined) = writers.join_next() => {
-                        if let Ok(Err(e)) = joined {
-                            failed = Some(e);
-                        }
-                        break;
-                    }
-                }
-            }
             rows += batch.num_rows() as u64;
             for tx in &senders {
                 // A sink that stopped has failed; its error comes from the join below.
-                if tx.send(batch.clone()).await.is_err() {
+                if tx.send(Message::Data(batch.clone())).await.is_err() {
                     break;
                 }
             }

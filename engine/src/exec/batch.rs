@@ -6,14 +6,36 @@ use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use tokio::task::JoinSet;
 
-use super::metrics::MetricsSnapshot;
+use super::Output;
+use super::fanout::FanOutTable;
 use super::progress::Progress;
 use crate::error::{Result, SluiceError};
-use crate::plan::job::{JobPlan, Output};
-use crate::plan::session::Session;
+use crate::job::JobEnv;
+use crate::job::metrics::MetricsSnapshot;
+use crate::sql::{Script, Statement};
+
+pub struct PlannedStatement {
+    pub statement: Statement,
+    pub output: Output,
+    pub plan: Arc<dyn ExecutionPlan>,
+}
+
+/// A view computed once for several readers.
+pub struct SharedRelation {
+    pub name: String,
+    pub table: Arc<FanOutTable>,
+    pub plan: Arc<dyn ExecutionPlan>,
+}
+
+pub struct JobPlan {
+    pub script: Script,
+    pub shared: Vec<SharedRelation>,
+    pub statements: Vec<PlannedStatement>,
+}
 
 /// What a finished run reports.
 #[derive(Debug)]
@@ -29,10 +51,15 @@ enum Done {
     Statement(usize, Vec<RecordBatch>),
 }
 
-pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result<RunReport> {
+/// Runs `job`, a job of `env`, with the task context of its session.
+pub async fn run(
+    task_ctx: Arc<TaskContext>,
+    env: &JobEnv,
+    job: JobPlan,
+    show_progress: bool,
+) -> Result<RunReport> {
     let started = Instant::now();
-    let progress = Progress::start(Arc::clone(&session.env.metrics), show_progress);
-    let task_ctx = session.ctx.task_ctx();
+    let progress = Progress::start(Arc::clone(&env.metrics), show_progress);
     let mut tasks: JoinSet<std::result::Result<Done, (Option<usize>, DataFusionError)>> =
         JoinSet::new();
     let mut executed: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
@@ -99,7 +126,7 @@ pub async fn run(session: &Session, job: JobPlan, show_progress: bool) -> Result
         }
     }
     drop(progress);
-    let mut metrics = session.env.metrics.snapshot();
+    let mut metrics = env.metrics.snapshot();
     metrics.rows_read += executed
         .iter()
         .map(|p| rows_from_file_scans(p.as_ref()))

@@ -1,40 +1,28 @@
 //! A relation computed once and read by several INSERTs of a job (a view the job's INSERTs
 //! share, and later unbounded sources). Each `scan` subscribes: it gets its own bounded
 //! channel per partition, and the producer sends every batch of partition i to the i-th
-//! channel of every subscriber. Bounded channels give back-pressure: the producer runs at
+//! channel of every subscriber, then `Message::End`: a channel closed without it is an
+//! error, never a short table. Bounded channels give back-pressure: the producer runs at
 //! the pace of the slowest reader.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::sync::lock;
-
-/// Batches in flight per subscriber and partition.
-const CHANNEL_CAPACITY: usize = 8;
-
-/// What travels to a reader. The explicit `End` tells a finished relation from a producer
-/// that died: a channel closed without it is an error, never a short table.
-enum Message {
-    Batch(RecordBatch),
-    Failed(String),
-    End,
-}
+use crate::wire::{CHANNEL_CAPACITY, ChannelPartition, Closing, Message};
 
 type Sender = mpsc::Sender<Message>;
-type Receiver = mpsc::Receiver<Message>;
 
 #[derive(Debug)]
 pub struct FanOutTable {
@@ -96,7 +84,7 @@ async fn feed(mut stream: SendableRecordBatchStream, mut senders: Vec<Sender>) -
             Ok(batch) => {
                 let mut open = Vec::with_capacity(senders.len());
                 for tx in senders {
-                    if tx.send(Message::Batch(batch.clone())).await.is_ok() {
+                    if tx.send(Message::Data(batch.clone())).await.is_ok() {
                         open.push(tx);
                     }
                 }
@@ -118,45 +106,6 @@ async fn feed(mut stream: SendableRecordBatchStream, mut senders: Vec<Sender>) -
         let _ = tx.send(Message::End).await;
     }
     Ok(())
-}
-
-#[derive(Debug)]
-struct ChannelPartition {
-    schema: SchemaRef,
-    rx: Mutex<Option<Receiver>>,
-}
-
-impl PartitionStream for ChannelPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let rx = lock(&self.rx).take();
-        let stream = futures::stream::unfold(rx, |rx| async move {
-            let Some(mut rx) = rx else {
-                let e = DataFusionError::Internal(
-                    "a shared relation's reader was executed twice".into(),
-                );
-                return Some((Err(e), None));
-            };
-            match rx.recv().await {
-                Some(Message::Batch(b)) => Some((Ok(b), Some(rx))),
-                Some(Message::End) => None,
-                Some(Message::Failed(msg)) => Some((Err(DataFusionError::Execution(msg)), None)),
-                None => {
-                    let e = DataFusionError::Execution(
-                        "the shared relation stopped before its end".into(),
-                    );
-                    Some((Err(e), None))
-                }
-            }
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            stream,
-        ))
-    }
 }
 
 #[async_trait]
@@ -181,10 +130,11 @@ impl TableProvider for FanOutTable {
         for _ in 0..self.partitions {
             let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
             senders.push(tx);
-            partitions.push(Arc::new(ChannelPartition {
-                schema: Arc::clone(&self.schema),
-                rx: Mutex::new(Some(rx)),
-            }));
+            partitions.push(Arc::new(ChannelPartition::new(
+                Arc::clone(&self.schema),
+                rx,
+                Closing::Fails("the shared relation"),
+            )));
         }
         lock(&self.subscribers).push(senders);
         StreamingTable::try_new(Arc::clone(&self.schema), partitions)?
@@ -197,8 +147,10 @@ impl TableProvider for FanOutTable {
 mod tests {
     use super::*;
     use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::array::RecordBatch;
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use datafusion::physical_plan::collect;
+    use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
     use datafusion::physical_plan::streaming::StreamingTableExec;
     use datafusion::prelude::SessionContext;
 

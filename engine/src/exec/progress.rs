@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::metrics::{JobMetrics, MetricsSnapshot};
+use crate::job::metrics::{JobMetrics, MetricsSnapshot};
 
 /// Redraws a bar from the job's metrics until dropped. Draws nothing when stderr is not a
 /// terminal (indicatif's default), so logs and pipes stay clean.

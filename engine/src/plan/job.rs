@@ -11,47 +11,21 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::source_as_provider;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
 use super::session::Session;
 use crate::connectors::{self, ConnectorEnv};
 use crate::error::{Location, Result, SluiceError};
-use crate::exec::ExecMode;
+use crate::exec::Output;
+use crate::exec::batch::{JobPlan, PlannedStatement, SharedRelation};
 use crate::exec::fanout::FanOutTable;
+use crate::job::ExecMode;
 use crate::sql::ddl::{option_location, parse_create_table};
 use crate::sql::diagnostics::{diagnose, find_word, quoted_after, render};
 use crate::sql::windows::{mentions_group_window, rewrite_group_windows};
 use crate::sql::{Script, Statement, StatementKind};
-
-/// What a statement writes to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// `INSERT INTO table`.
-    Table(String),
-    /// A bare `SELECT`: its rows are printed.
-    Print,
-}
-
-pub struct PlannedStatement {
-    pub statement: Statement,
-    pub output: Output,
-    pub plan: Arc<dyn ExecutionPlan>,
-}
-
-/// A view computed once for several readers.
-pub struct SharedRelation {
-    pub name: String,
-    pub table: Arc<FanOutTable>,
-    pub plan: Arc<dyn ExecutionPlan>,
-}
-
-pub struct JobPlan {
-    pub script: Script,
-    pub shared: Vec<SharedRelation>,
-    pub statements: Vec<PlannedStatement>,
-}
 
 pub(crate) struct ViewStmt {
     name: String,

@@ -1,14 +1,17 @@
-//! One DataFusion session per command: our UDFs, and the catalog as its default schema.
+//! One DataFusion session per job (or command): our UDFs, the catalog as its default schema,
+//! and the job's own state (`JobEnv`, barrier markers).
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::catalog::{Catalog, SluiceSchemaProvider};
-use crate::connectors::ConnectorEnv;
+use super::schema::SluiceSchemaProvider;
+use super::window_marker::WindowMarker;
+use crate::catalog::Catalog;
 use crate::error::{Result, SluiceError};
-use crate::exec::ExecMode;
+use crate::job::{ExecMode, JobEnv};
+use crate::wire::Markers;
 
 pub const CATALOG_NAME: &str = "sluice";
 pub const SCHEMA_NAME: &str = "public";
@@ -17,7 +20,8 @@ pub struct Session {
     pub ctx: SessionContext,
     pub catalog: Arc<RwLock<Catalog>>,
     pub schema: Arc<SluiceSchemaProvider>,
-    pub env: ConnectorEnv,
+    /// What the job planned in this session owns.
+    pub env: JobEnv,
 }
 
 impl Session {
@@ -43,13 +47,15 @@ impl Session {
             ExecMode::Stream => config.with_target_partitions(1),
             ExecMode::Batch => config,
         };
+        // The job's checkpoint barriers on their way into sink plans.
+        let config = config.with_extension(Arc::new(Markers::default()));
         let ctx = SessionContext::new_with_config(config);
         sluice_udfs::register_all(&ctx, &udf_config);
-        ctx.register_udf(crate::plan::stream::WindowMarker::udf());
+        ctx.register_udf(WindowMarker::udf());
 
         let catalog = Arc::new(RwLock::new(catalog));
-        let env = ConnectorEnv::new(mode);
-        let schema = Arc::new(SluiceSchemaProvider::new(Arc::clone(&catalog), env.clone()));
+        let env = JobEnv::new(mode);
+        let schema = Arc::new(SluiceSchemaProvider::new(Arc::clone(&catalog), &env));
         let df_catalog = ctx.catalog(CATALOG_NAME).ok_or_else(|| {
             SluiceError::Catalog("DataFusion's default catalog is missing".into())
         })?;

@@ -15,89 +15,42 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::TableProvider;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::datasource::{provider_as_source, source_as_provider};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::logical_expr::{
-    ColumnarValue, Expr, LogicalPlan, Projection, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
-    Signature, SubqueryAlias, TableScanBuilder, Volatility,
-};
+use datafusion::logical_expr::{Expr, LogicalPlan, Projection, SubqueryAlias, TableScanBuilder};
 use datafusion::physical_expr::aggregate::LoweredAggregateBuilder;
-use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
+use datafusion::physical_expr::create_physical_expr;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
-use super::job::{Output, declare, logical_plan, plan_error};
+use super::job::{declare, logical_plan, plan_error};
 use super::session::Session;
+use crate::checkpoint::state_limit;
 use crate::error::{Result, SluiceError};
+use crate::exec::Output;
 use crate::exec::stream::aggregate::{AggregateCall, WindowAggregateSpec};
+use crate::exec::stream::graph::{
+    AggregateStage, LateSink, Pipeline, SinkPlan, StatementBody, StreamJob, StreamSettings,
+    StreamSource, StreamStatement,
+};
+use crate::exec::stream::late::LateOutput;
 use crate::exec::stream::slot::{Slot, SlotTable};
 use crate::exec::stream::window::WindowKind;
 use crate::sql::diagnostics::render;
 use crate::sql::windows::STREAM_WINDOW_FUNCTION;
 use crate::sql::{Script, Statement};
+use crate::wire::{CHANNEL_CAPACITY, Closing, channel_exec};
 
-/// A table read by the job, read once and fanned out to the statements reading it.
-pub struct StreamSource {
-    pub name: String,
-    /// The connector's scan of every column.
-    pub plan: Arc<dyn ExecutionPlan>,
-    /// `WATERMARK FOR` as declared, and evaluated over the source's rows.
-    pub watermark_sql: Option<String>,
-    pub watermark: Option<Arc<dyn PhysicalExpr>>,
-    pub unbounded: bool,
-}
-
-/// A stateless DataFusion plan executed once per input batch.
-pub struct Pipeline {
-    pub plan: Arc<dyn ExecutionPlan>,
-    /// The slots its scans read, with the index of the job source feeding each.
-    pub slots: Vec<(usize, Slot)>,
-}
-
-impl Pipeline {
-    pub fn reads(&self, source: usize) -> bool {
-        self.slots.iter().any(|(s, _)| *s == source)
-    }
-}
-
-/// A window aggregate with the stateless plan feeding it.
-pub struct AggregateStage {
-    pub input: Pipeline,
-    pub spec: WindowAggregateSpec,
-    /// Where its closed windows go for the plan above.
-    pub output: Slot,
-}
-
-pub enum StatementBody {
-    /// No aggregate: every input batch goes through the plan to the sink.
-    Stateless(Pipeline),
-    /// Window aggregates, and the plan over their closed windows.
-    Windowed {
-        stages: Vec<AggregateStage>,
-        upper: Arc<dyn ExecutionPlan>,
-    },
-}
-
-pub struct StreamStatement {
-    pub statement: Statement,
-    pub output: Output,
-    pub schema: SchemaRef,
-    pub body: StatementBody,
-    /// Indexes of the job sources the statement reads.
-    pub sources: Vec<usize>,
-}
-
-pub struct StreamJob {
-    pub script: Script,
-    pub sources: Vec<StreamSource>,
-    pub statements: Vec<StreamStatement>,
-}
+/// How long a source may stay silent before it stops holding back the watermark of
+/// statements that read other sources too, unless `idle_timeout_ms` says otherwise.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Plans every statement of `script` for a stream run.
 pub async fn plan_stream_job(session: &Session, script: Script) -> Result<StreamJob> {
@@ -112,7 +65,76 @@ pub async fn plan_stream_job(session: &Session, script: Script) -> Result<Stream
         script,
         sources,
         statements,
+        late: plan_late_sink(session).await?,
+        settings: stream_settings(session)?,
     })
+}
+
+/// The job's settings from the catalog's variables.
+fn stream_settings(session: &Session) -> Result<StreamSettings> {
+    let vars = &session.catalog().vars;
+    let idle_timeout = match vars.lookup("idle_timeout_ms")? {
+        Some(ms) => Duration::from_millis(ms.trim().parse().map_err(|_| {
+            SluiceError::Variable(format!("idle_timeout_ms = '{ms}' is not a number"))
+        })?),
+        None => DEFAULT_IDLE_TIMEOUT,
+    };
+    Ok(StreamSettings {
+        idle_timeout,
+        state_limit: state_limit(vars)?,
+    })
+}
+
+/// The sink of `table` (or the rows to print), fed over a channel the runner sends to.
+async fn plan_sink(
+    session: &Session,
+    output: &Output,
+    schema: &SchemaRef,
+) -> datafusion::error::Result<SinkPlan> {
+    let (input, rx) = tokio::sync::mpsc::channel(CHANNEL_CAPACITY);
+    let feed = channel_exec(Arc::clone(schema), rx, Closing::Ends)?;
+    let plan = match output {
+        Output::Print => feed,
+        Output::Table(table) => {
+            let provider = session.ctx.table_provider(table.as_str()).await?;
+            provider
+                .insert_into(
+                    &session.ctx.state(),
+                    feed,
+                    datafusion::logical_expr::dml::InsertOp::Append,
+                )
+                .await?
+        }
+    };
+    Ok(SinkPlan {
+        plan,
+        input,
+        schema: Arc::clone(schema),
+    })
+}
+
+/// The table named by `late_output`, checked to have the late-output columns.
+async fn plan_late_sink(session: &Session) -> Result<Option<LateSink>> {
+    let Some(table) = session.catalog().vars.lookup("late_output")? else {
+        return Ok(None);
+    };
+    let fail = |m: String| SluiceError::Variable(format!("late_output = '{table}': {m}"));
+    if !session.schema.table_exist(&table) {
+        let known = session.catalog().table_names().join(", ");
+        return Err(fail(format!(
+            "there is no table '{table}' in the catalog (its tables: {known})"
+        )));
+    }
+    let provider = session
+        .ctx
+        .table_provider(table.as_str())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    LateOutput::check(&provider.schema(), &table).map_err(fail)?;
+    let sink = plan_sink(session, &Output::Table(table.clone()), &provider.schema())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Some(LateSink { table, sink }))
 }
 
 async fn plan_statement(
@@ -196,6 +218,7 @@ async fn plan_statement(
     };
 
     let schema = Arc::new(query.schema().as_arrow().clone());
+    let sink = plan_sink(session, &output, &schema).await.map_err(df_err)?;
     if !contains_aggregate(&query) {
         check_row_wise(&query).map_err(|(m, h)| fail(m, h))?;
         let plan = state.create_physical_plan(&query).await.map_err(df_err)?;
@@ -206,6 +229,7 @@ async fn plan_statement(
             schema,
             body,
             sources: read,
+            sink,
         });
     }
 
@@ -308,6 +332,7 @@ async fn plan_statement(
         schema,
         body: StatementBody::Windowed { stages, upper },
         sources: read,
+        sink,
     })
 }
 
@@ -690,47 +715,6 @@ fn column_traces(plan: &LogicalPlan, name: &str, windowed: &HashMap<&str, String
     }
 }
 
-/// The stream rewrite's window marker; registered so the rewritten SQL plans. The window
-/// operator replaces the aggregate that groups by it, so it is never evaluated.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct WindowMarker {
-    signature: Signature,
-}
-
-impl WindowMarker {
-    pub fn udf() -> ScalarUDF {
-        ScalarUDF::new_from_impl(WindowMarker {
-            signature: Signature::any(3, Volatility::Immutable),
-        })
-    }
-}
-
-impl ScalarUDFImpl for WindowMarker {
-    fn name(&self) -> &str {
-        STREAM_WINDOW_FUNCTION
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, arg_types: &[DataType]) -> datafusion::error::Result<DataType> {
-        Ok(arg_types.first().cloned().unwrap_or(DataType::Timestamp(
-            datafusion::arrow::datatypes::TimeUnit::Millisecond,
-            None,
-        )))
-    }
-
-    fn invoke_with_args(
-        &self,
-        _args: ScalarFunctionArgs,
-    ) -> datafusion::error::Result<ColumnarValue> {
-        datafusion::common::plan_err!(
-            "{STREAM_WINDOW_FUNCTION} marks a group window in stream mode; use TUMBLE or HOP in GROUP BY"
-        )
-    }
-}
-
 /// The operator graph of a stream job, stateful operators marked, for `sluice explain`.
 pub fn explain_stream(job: &StreamJob) -> String {
     use datafusion::physical_plan::displayable;
@@ -811,6 +795,31 @@ pub fn explain_stream(job: &StreamJob) -> String {
                 out += &indent(displayable(upper.as_ref()).indent(true).to_string(), "    ");
             }
         }
+        let _ = writeln!(out, "  sink:");
+        out += &indent(
+            displayable(stmt.sink.plan.as_ref())
+                .indent(true)
+                .to_string(),
+            "    ",
+        );
     }
+    if let Some(late) = &job.late {
+        let _ = writeln!(out, "\nlate rows (late_output) -> {}:", late.table);
+        out += &indent(
+            displayable(late.sink.plan.as_ref())
+                .indent(true)
+                .to_string(),
+            "  ",
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nsettings: idle timeout {} ms, state limit {}",
+        job.settings.idle_timeout.as_millis(),
+        job.settings
+            .state_limit
+            .map(|b| indicatif::HumanBytes(b).to_string())
+            .unwrap_or_else(|| "none".into())
+    );
     out
 }

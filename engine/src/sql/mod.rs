@@ -3,6 +3,7 @@
 
 pub mod ddl;
 pub mod diagnostics;
+mod render;
 pub mod script;
 pub mod windows;
 

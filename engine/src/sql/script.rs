@@ -5,7 +5,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
-use super::diagnostics::render;
+use super::render::render;
 use crate::error::{Location, Result, SluiceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use super::follow::{FileBatches, FilePosition, Follower, Sent};
 use super::lines::{FileRange, read_range};
 use super::sink::NULL_PARTITION;
 use crate::connectors::records::RecordFormat;
-use crate::exec::metrics::SourceMetrics;
+use crate::job::metrics::SourceMetrics;
 
 /// How far each file is read: path (the split) → position.
 pub type FilesRead = BTreeMap<String, FilePosition>;
@@ -536,8 +536,7 @@ mod tests {
         // Split → (its last position, whether it ended).
         let mut splits = BTreeMap::new();
         while let Some(batch) = stream.next().await {
-            let (batch, tag) =
-                crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
+            let (batch, tag) = crate::wire::untag_split(batch.unwrap(), &partition.schema).unwrap();
             let tag = tag.unwrap();
             splits.insert(tag.split, (tag.position.unwrap(), tag.ended));
             let n = batch.column(0).as_primitive::<Int64Type>();
@@ -577,8 +576,7 @@ mod tests {
         let mut stream = partition.execute(Arc::new(TaskContext::default()));
         let (mut lines, mut last) = (Vec::new(), None);
         while let Some(batch) = stream.next().await {
-            let (batch, tag) =
-                crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
+            let (batch, tag) = crate::wire::untag_split(batch.unwrap(), &partition.schema).unwrap();
             let tag = tag.unwrap();
             assert_eq!(tag.split, key);
             last = tag.position.map(|p| (p, tag.ended));
@@ -675,8 +673,7 @@ mod tests {
         let mut stream = partition.execute(Arc::new(TaskContext::default()));
         let mut rows = Vec::new();
         while let Some(batch) = stream.next().await {
-            let (batch, _) =
-                crate::exec::stream::untag_split(batch.unwrap(), &partition.schema).unwrap();
+            let (batch, _) = crate::wire::untag_split(batch.unwrap(), &partition.schema).unwrap();
             let n = batch.column(0).as_primitive::<Int64Type>();
             let day = batch.column(1).as_primitive::<Int64Type>();
             rows.extend((0..batch.num_rows()).map(|i| (n.value(i), day.value(i))));

@@ -30,8 +30,8 @@ use memchr::memchr;
 use tokio::sync::mpsc::Sender;
 
 use crate::connectors::records::{RecordBuffer, RecordFormat};
-use crate::exec::metrics::SourceMetrics;
-use crate::exec::stream::{caught_up_marker, ended_marker, tag_split};
+use crate::job::metrics::SourceMetrics;
+use crate::wire::{caught_up_marker, ended_marker, tag_split};
 
 /// Bytes read per call of [`Follower::poll`]: bounds the lines one call hands out, so a big
 /// backlog (the file's existing content) still becomes batches as it is read.

@@ -19,7 +19,7 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use memchr::memchr;
 
-use crate::exec::metrics::SourceMetrics;
+use crate::job::metrics::SourceMetrics;
 
 /// Bytes read from disk at a time.
 const CHUNK: usize = 4 << 20;

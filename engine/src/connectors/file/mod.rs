@@ -25,7 +25,6 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
@@ -38,9 +37,11 @@ pub use sink::FileSink;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
+use crate::connectors::sink::sink_exec;
 use crate::error::SluiceError;
-use crate::exec::ExecMode;
-use crate::exec::metrics::{JobMetrics, SourceMetrics};
+use crate::job::ExecMode;
+use crate::job::metrics::{JobMetrics, SourceMetrics};
+use crate::units::parse_duration;
 
 const OPTIONS: &[&str] = &[
     "path",
@@ -152,8 +153,8 @@ impl FileTable {
                 ));
             }
         };
-        let follow = follow_option(&def.name, &opts, format, &path, env.mode)?;
-        let monitor = monitor_option(&def.name, &opts, follow.is_some(), env.mode)?;
+        let follow = follow_option(&def.name, &opts, format, &path, env.job.mode)?;
+        let monitor = monitor_option(&def.name, &opts, follow.is_some(), env.job.mode)?;
         Ok(FileTable {
             name: def.name.clone(),
             path,
@@ -165,12 +166,12 @@ impl FileTable {
             error_output: def.error_output,
             follow,
             monitor,
-            rollover: match env.mode {
+            rollover: match env.job.mode {
                 ExecMode::Stream => Some(rollover_option(&def.name, &opts)?),
                 ExecMode::Batch => None,
             },
-            metrics: Arc::clone(&env.metrics),
-            positions: Arc::clone(&env.positions),
+            metrics: Arc::clone(&env.job.metrics),
+            positions: Arc::clone(&env.job.positions),
             sink_state: env.sink_state_name(&def.name),
         })
     }
@@ -430,7 +431,7 @@ fn monitor_option(
         return Ok(None);
     };
     let fail = |m: String| Err(SluiceError::connector(table, m));
-    let Some(every) = parse_duration(text).filter(|d| !d.is_zero()) else {
+    let Some(every) = parse_duration(text).ok().filter(|d| !d.is_zero()) else {
         return fail(format!(
             "option '{KEY}' = '{text}' is not a duration like '10 s', '500 ms' or '1 min'"
         ));
@@ -455,6 +456,7 @@ fn rollover_option(table: &str, opts: &Options) -> crate::error::Result<Duration
         return Ok(Duration::from_secs(10));
     };
     parse_duration(text)
+        .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
             SluiceError::connector(
@@ -464,22 +466,6 @@ fn rollover_option(table: &str, opts: &Options) -> crate::error::Result<Duration
                 ),
             )
         })
-}
-
-/// `500ms`, `10 s`, `1 min`, `2h` (a number and a unit).
-fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = text.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "ms" => n,
-        "s" | "sec" | "second" | "seconds" => n * 1_000,
-        "min" | "minute" | "minutes" => n * 60_000,
-        "h" | "hour" | "hours" => n * 3_600_000,
-        _ => return None,
-    };
-    Some(Duration::from_millis(ms))
 }
 
 /// The files `path` names, sorted: the file, every file of a directory, or a glob's.
@@ -613,6 +599,6 @@ impl TableProvider for FileTable {
                 self.path
             )));
         }
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }

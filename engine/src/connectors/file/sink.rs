@@ -25,20 +25,17 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use datafusion::arrow::compute::{cast, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::datasource::sink::DataSink;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use futures::StreamExt;
+use datafusion::execution::TaskContext;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::FileFormat;
-use crate::checkpoint::{
-    SinkState, SourcePositions, attach_sink_state, is_marker, marker_checkpoint, pending,
-};
-use crate::exec::metrics::SinkMetrics;
+use crate::checkpoint::{SourcePositions, pending};
+use crate::connectors::sink::TableSink;
+use crate::job::metrics::SinkMetrics;
+use crate::wire::{Message, SinkInput, SinkState};
 
 /// Hive's name for a NULL partition value.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -65,29 +62,22 @@ pub struct FileSink {
     pub state_name: String,
 }
 
-impl DisplayAs for FileSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
+#[async_trait]
+impl TableSink for FileSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn describe(&self) -> String {
+        format!(
             "FileSink: table={} format={:?} dir={}",
             self.table,
             self.format,
             self.dir.display()
         )
     }
-}
 
-#[async_trait]
-impl DataSink for FileSink {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    async fn write(&self, mut data: SinkInput, _ctx: &Arc<TaskContext>) -> Result<u64> {
         if let Some(every) = self.rollover {
             return self.write_rolling(data, every).await;
         }
@@ -96,11 +86,8 @@ impl DataSink for FileSink {
         async {
             let mut writers: HashMap<String, PartWriter> = HashMap::new();
             let mut rows = 0u64;
-            while let Some(batch) = data.next().await {
+            while let Some(batch) = data.next_rows().await {
                 let batch = batch?;
-                if batch.num_rows() == 0 {
-                    continue;
-                }
                 for (part, sub) in self.split(&batch)? {
                     let writer = match writers.get_mut(&part) {
                         Some(w) => w,
@@ -201,11 +188,7 @@ impl FileSink {
     /// renamed into place, so readers see whole files only. Rows already written stay. In a
     /// job that checkpoints, files are closed at each checkpoint instead and committed when
     /// it is complete.
-    async fn write_rolling(
-        &self,
-        mut data: SendableRecordBatchStream,
-        every: Duration,
-    ) -> Result<u64> {
+    async fn write_rolling(&self, mut data: SinkInput, every: Duration) -> Result<u64> {
         // Readers of a table that has no rows yet still find its directory.
         std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
         let mut on_checkpoints = self.positions.checkpointing();
@@ -229,33 +212,27 @@ impl FileSink {
                 },
                 None => data.next().await,
             };
-            let Some(batch) = next else { break };
-            let batch = batch?;
-            if on_checkpoints
-                && let (Some(token), Some(checkpoint)) =
-                    (is_marker(&batch), marker_checkpoint(&batch))
-            {
-                for (_, f) in open.drain() {
-                    pending_files.push(f.close_pending(checkpoint)?);
-                }
-                // Committed ones are gone; those of an abandoned checkpoint are still here.
-                pending_files.retain(|p| p.exists());
-                attach_sink_state(
-                    token,
-                    SinkState {
+            let Some(message) = next else { break };
+            let batch = match message? {
+                Message::Data(batch) => batch,
+                Message::Barrier(barrier) if on_checkpoints => {
+                    for (_, f) in open.drain() {
+                        pending_files.push(f.close_pending(barrier.id)?);
+                    }
+                    // Committed ones are gone; those of an abandoned checkpoint are still here.
+                    pending_files.retain(|p| p.exists());
+                    barrier.attach(SinkState {
                         name: self.state_name.clone(),
-                        files: pending_files
+                        pending_files: pending_files
                             .iter()
                             .map(|p| p.display().to_string())
                             .collect(),
                         ..SinkState::default()
-                    },
-                );
-                continue;
-            }
-            if batch.num_rows() == 0 {
-                continue;
-            }
+                    });
+                    continue;
+                }
+                _ => continue,
+            };
             if on_checkpoints && !self.positions.checkpointing() {
                 // Checkpoints are off after all (a source cannot say how far it has read):
                 // what waited for one is final, and files roll on the interval.
@@ -313,7 +290,10 @@ impl FileSink {
     /// written after it (in progress or pending), whose rows the replay writes again.
     fn recover(&self, restored: Option<&SinkState>) -> Result<()> {
         let mut kept = Vec::new();
-        for f in restored.map(|s| s.files.as_slice()).unwrap_or_default() {
+        for f in restored
+            .map(|s| s.pending_files.as_slice())
+            .unwrap_or_default()
+        {
             let path = PathBuf::from(f);
             if let Err(e) = pending::commit(&path) {
                 tracing::warn!("{}: committing {f} of the checkpoint: {e}", self.table);

@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::Result;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
@@ -25,12 +24,13 @@ use datafusion::physical_plan::ExecutionPlan;
 pub use client::{DeliveryQueue, REQUEST_TIMEOUT, client_config, ensure_topic, producer};
 
 use super::records::RecordFormat;
-use super::retry::parse_duration;
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
+use crate::connectors::sink::sink_exec;
 use crate::error::SluiceError;
-use crate::exec::ExecMode;
-use crate::exec::metrics::JobMetrics;
+use crate::job::ExecMode;
+use crate::job::metrics::JobMetrics;
+use crate::units::parse_duration;
 
 const OPTIONS: &[&str] = &[
     "topic",
@@ -166,7 +166,7 @@ impl KafkaTable {
             ),
             _ => StartupMode::GroupOffsets,
         };
-        let bounded = env.mode == ExecMode::Batch
+        let bounded = env.job.mode == ExecMode::Batch
             || opts.choice(
                 "scan.bounded.mode",
                 &["unbounded", "latest-offset"],
@@ -218,9 +218,9 @@ impl KafkaTable {
             exactly_once,
             partitions,
             error_output: def.error_output,
-            mode: env.mode,
-            metrics: Arc::clone(&env.metrics),
-            positions: Arc::clone(&env.positions),
+            mode: env.job.mode,
+            metrics: Arc::clone(&env.job.metrics),
+            positions: Arc::clone(&env.job.positions),
             sink_state: env.sink_state_name(&def.name),
         })
     }
@@ -287,6 +287,6 @@ impl TableProvider for KafkaTable {
             partitions: self.partitions,
             metrics: self.metrics.sink(&self.target.name, self.error_output),
         };
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }

@@ -7,14 +7,14 @@
 //! every Kafka-protocol broker honours (tansu does not).
 //!
 //! Instead, at each checkpoint the sink records how far it had written every partition
-//! (`SinkState::positions`). A job that resumes from that checkpoint replays the input after
+//! (`KafkaSinkState::positions`). A job that resumes from that checkpoint replays the input after
 //! it, and so computes again what the killed run wrote after the checkpoint. Before writing,
 //! the sink reads those messages back from the topic; a message the replay would write that
 //! equals one of them (same key, same value) is on the topic already and is not written
 //! again. Counted as a multiset, the topic then holds every message as often as a run that
 //! never stopped would have written it, whatever partition or order the replay takes.
 //! Messages read back and not yet matched when the next checkpoint is taken are recorded
-//! in it (`SinkState::unmatched`), so a second crash during the replay stays exact.
+//! in it (`KafkaSinkState::unmatched`), so a second crash during the replay stays exact.
 //!
 //! It takes the sink to be the topic's only writer (Flink's transactional ids take the
 //! same), and a replay to write what the first run wrote: true of stateless statements
@@ -31,7 +31,22 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::KafkaTarget;
 use super::client::{REQUEST_TIMEOUT, client_config};
-use crate::checkpoint::{SinkState, SplitPositions};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::SplitPositions;
+use crate::wire::SinkState;
+
+/// What an exactly-once Kafka sink keeps in a checkpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct KafkaSinkState {
+    /// Partition → the offset after the last message written by the checkpoint.
+    #[serde(default)]
+    pub positions: SplitPositions,
+    /// Partition → offsets of messages written before a crash that the replay has not
+    /// written again yet.
+    #[serde(default)]
+    pub unmatched: BTreeMap<String, Vec<i64>>,
+}
 
 /// A message written before a restart, as read back.
 struct Written<'m> {
@@ -130,7 +145,10 @@ pub struct WrittenLog {
 impl WrittenLog {
     /// Reads where the topic ends and, when the job resumes from a checkpoint (`restored`:
     /// what this sink had written by it), the messages written after it. Blocking.
-    pub fn open(target: &KafkaTarget, restored: Option<&SinkState>) -> Result<Self, KafkaError> {
+    pub fn open(
+        target: &KafkaTarget,
+        restored: Option<&KafkaSinkState>,
+    ) -> Result<Self, KafkaError> {
         // Partition → (the checkpoint's offset, offsets before it not matched yet).
         let mut wanted: HashMap<i32, (i64, HashSet<i64>)> = HashMap::new();
         if let Some(state) = restored {
@@ -181,15 +199,14 @@ impl WrittenLog {
             let at = positions.entry(p).or_insert(next);
             *at = (*at).max(next);
         }
-        SinkState {
-            name: name.to_string(),
+        let own = KafkaSinkState {
             positions: positions
                 .into_iter()
                 .map(|(p, at)| (p.to_string(), at.to_string()))
                 .collect::<SplitPositions>(),
             unmatched: self.replay.unmatched(),
-            files: Vec::new(),
-        }
+        };
+        SinkState::of(name, &own)
     }
 }
 
@@ -317,6 +334,7 @@ mod tests {
         log.replay.insert(written(None, "x", 1, 6));
         let state = log.state("events", &BTreeMap::from([(1, 9), (2, 1)]));
         assert_eq!(state.name, "events");
+        let state: KafkaSinkState = state.decode().unwrap();
         assert_eq!(
             state.positions,
             SplitPositions::from([

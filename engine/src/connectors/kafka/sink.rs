@@ -13,18 +13,17 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json::LineDelimitedWriter;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::datasource::sink::DataSink;
 use datafusion::error::Result;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use futures::StreamExt;
+use datafusion::execution::TaskContext;
 
 use super::KafkaTarget;
 use super::client::{DeliveryQueue, ensure_topic, producer};
-use super::replay::{Replay, WrittenLog};
-use crate::checkpoint::{SourcePositions, attach_sink_state, is_marker};
+use super::replay::{KafkaSinkState, Replay, WrittenLog};
+use crate::checkpoint::SourcePositions;
 use crate::connectors::records::RecordFormat;
-use crate::exec::metrics::SinkMetrics;
+use crate::connectors::sink::TableSink;
+use crate::job::metrics::SinkMetrics;
+use crate::wire::{Message, SinkInput};
 
 /// Messages in flight before the sink waits for acknowledgements.
 const MAX_IN_FLIGHT: usize = 100_000;
@@ -138,27 +137,20 @@ impl KafkaSink {
     }
 }
 
-impl DisplayAs for KafkaSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "KafkaSink: topic={} at {}",
-            self.target.topic, self.target.brokers
-        )
-    }
-}
-
 #[async_trait]
-impl DataSink for KafkaSink {
+impl TableSink for KafkaSink {
     fn schema(&self) -> &SchemaRef {
         &self.target.schema
     }
 
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    fn describe(&self) -> String {
+        format!(
+            "KafkaSink: topic={} at {}",
+            self.target.topic, self.target.brokers
+        )
+    }
+
+    async fn write(&self, mut data: SinkInput, _ctx: &Arc<TaskContext>) -> Result<u64> {
         let t = &self.target;
         ensure_topic(&t.brokers, &t.properties, &t.topic, self.partitions)
             .await
@@ -167,7 +159,14 @@ impl DataSink for KafkaSink {
             .map_err(|e| t.error("creating the producer", e))?;
         let mut log = if self.exactly_once {
             let target = t.clone();
-            let restored = self.positions.restored_sink(&self.state_name);
+            let restored = match self.positions.restored_sink(&self.state_name) {
+                Some(state) => Some(
+                    state
+                        .decode::<KafkaSinkState>()
+                        .map_err(|m| t.error("resuming", m))?,
+                ),
+                None => None,
+            };
             let log =
                 tokio::task::spawn_blocking(move || WrittenLog::open(&target, restored.as_ref()))
                     .await
@@ -180,15 +179,18 @@ impl DataSink for KafkaSink {
         let mut no_replay = Replay::default();
         let mut queue = DeliveryQueue::new(&producer, &t.topic, MAX_IN_FLIGHT);
         let mut written = 0u64;
-        while let Some(batch) = data.next().await {
-            let batch = batch?;
-            if let Some(token) = is_marker(&batch) {
-                // Everything before the marker is acknowledged (each batch is flushed).
-                if let Some(log) = &log {
-                    attach_sink_state(token, log.state(&self.state_name, queue.written()));
+        while let Some(message) = data.next().await {
+            let batch = match message? {
+                Message::Data(batch) => batch,
+                Message::Barrier(barrier) => {
+                    // Everything before the barrier is acknowledged (each batch is flushed).
+                    if let Some(log) = &log {
+                        barrier.attach(log.state(&self.state_name, queue.written()));
+                    }
+                    continue;
                 }
-                continue;
-            }
+                _ => continue,
+            };
             let replay = log.as_mut().map_or(&mut no_replay, |l| &mut l.replay);
             self.write_batch(&mut queue, replay, &batch).await?;
             written += batch.num_rows() as u64;

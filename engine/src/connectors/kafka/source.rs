@@ -24,8 +24,8 @@ use super::client::{REQUEST_TIMEOUT, client_config};
 use super::{KafkaTarget, StartupMode};
 use crate::checkpoint::{PositionCommitter, SourcePositions, SplitPositions};
 use crate::connectors::records::RecordBuffer;
-use crate::exec::metrics::SourceMetrics;
-use crate::exec::stream::{caught_up_marker, tag_split};
+use crate::job::metrics::SourceMetrics;
+use crate::wire::{caught_up_marker, tag_split};
 
 /// How often offsets are committed when a job's checkpoints turned out to be off (as
 /// librdkafka's `auto.commit.interval.ms`).

@@ -14,7 +14,6 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
@@ -27,8 +26,9 @@ pub use sink::MySqlSink;
 use super::retry::RetryPolicy;
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
+use crate::connectors::sink::sink_exec;
 use crate::error::SluiceError;
-use crate::exec::metrics::JobMetrics;
+use crate::job::metrics::JobMetrics;
 
 const OPTIONS: &[&str] = &[
     "url",
@@ -156,8 +156,8 @@ impl MySqlTable {
             partition_cols,
             error_output: def.error_output,
             retry: RetryPolicy::from_options(&opts)?,
-            metrics: Arc::clone(&env.metrics),
-            stream: env.mode == crate::exec::ExecMode::Stream,
+            metrics: Arc::clone(&env.job.metrics),
+            stream: env.job.mode == crate::job::ExecMode::Stream,
         })
     }
 
@@ -239,6 +239,6 @@ impl TableProvider for MySqlTable {
             self.metrics.sink(&self.target.name, self.error_output),
         )
         .committing_each_batch(self.stream, self.retry);
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }

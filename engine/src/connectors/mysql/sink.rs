@@ -7,11 +7,8 @@ use std::sync::atomic::Ordering;
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::sink::DataSink;
 use datafusion::error::Result;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use futures::StreamExt;
+use datafusion::execution::TaskContext;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Pool, TxOpts};
 
@@ -19,7 +16,9 @@ use super::MySqlTarget;
 use super::schema::{create_table_sql, delete_partition_sql, upsert_sql};
 use super::values::{bindable_columns, params};
 use crate::connectors::retry::RetryPolicy;
-use crate::exec::metrics::SinkMetrics;
+use crate::connectors::sink::TableSink;
+use crate::job::metrics::SinkMetrics;
+use crate::wire::SinkInput;
 
 /// MySQL allows at most 65,535 placeholders in one statement.
 const MAX_PLACEHOLDERS: usize = 65_535;
@@ -78,14 +77,10 @@ impl MySqlSink {
         Ok(())
     }
 
-    async fn write<Q: Queryable>(
-        &self,
-        conn: &mut Q,
-        mut data: SendableRecordBatchStream,
-    ) -> Result<u64> {
+    async fn write<Q: Queryable>(&self, conn: &mut Q, mut data: SinkInput) -> Result<u64> {
         let mut written = 0u64;
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
-        while let Some(batch) = data.next().await {
+        while let Some(batch) = data.next_rows().await {
             let rows = self.write_batch(conn, &batch?, &mut replaced).await?;
             self.metrics.rows.fetch_add(rows, Ordering::Relaxed);
             written += rows;
@@ -97,18 +92,11 @@ impl MySqlSink {
     /// connection when it fails (a MySQL restart must not lose a closed window; the upsert
     /// makes a retried batch land once). A partition (day) is still replaced only the first
     /// time this run writes it, so later windows of the day add to it.
-    async fn write_committing_each_batch(
-        &self,
-        pool: &Pool,
-        mut data: SendableRecordBatchStream,
-    ) -> Result<u64> {
+    async fn write_committing_each_batch(&self, pool: &Pool, mut data: SinkInput) -> Result<u64> {
         let mut written = 0u64;
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
-        while let Some(batch) = data.next().await {
+        while let Some(batch) = data.next_rows().await {
             let batch = batch?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
             let what = format!(
                 "table '{}': writing {} rows to {}",
                 self.target.name,
@@ -204,29 +192,22 @@ impl MySqlSink {
     }
 }
 
-impl DisplayAs for MySqlSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
+#[async_trait]
+impl TableSink for MySqlSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.target.schema
+    }
+
+    fn describe(&self) -> String {
+        format!(
             "MySqlSink: table={} at {} (upsert on {:?})",
             self.target.table,
             self.target.display_url(),
             self.target.primary_key
         )
     }
-}
 
-#[async_trait]
-impl DataSink for MySqlSink {
-    fn schema(&self) -> &SchemaRef {
-        &self.target.schema
-    }
-
-    async fn write_all(
-        &self,
-        data: SendableRecordBatchStream,
-        _ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    async fn write(&self, data: SinkInput, _ctx: &Arc<TaskContext>) -> Result<u64> {
         if self.target.primary_key.is_empty() {
             tracing::warn!(table = %self.target.name, "no primary key declared: rows are appended, a rerun duplicates them");
         }

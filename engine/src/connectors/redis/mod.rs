@@ -19,18 +19,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use redis::ConnectionAddr;
 
-use super::retry::{RETRY_OPTIONS, RetryPolicy, parse_duration};
+use super::retry::{RETRY_OPTIONS, RetryPolicy};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
+use crate::connectors::sink::sink_exec;
 use crate::error::SluiceError;
-use crate::exec::metrics::JobMetrics;
+use crate::job::metrics::JobMetrics;
+use crate::units::parse_duration;
 use sink::RedisSink;
 use template::{KeyTemplate, TimeFormat, column_list, resolve_column};
 
@@ -216,7 +217,7 @@ impl RedisTable {
                 retry: RetryPolicy::from_options(&opts)?,
             },
             error_output: def.error_output,
-            metrics: Arc::clone(&env.metrics),
+            metrics: Arc::clone(&env.job.metrics),
         })
     }
 }
@@ -295,7 +296,7 @@ impl TableProvider for RedisTable {
             self.target.clone(),
             self.metrics.sink(&self.target.name, self.error_output),
         );
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        Ok(sink_exec(input, sink))
     }
 }
 

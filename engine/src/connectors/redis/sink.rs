@@ -10,18 +10,17 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
-use datafusion::datasource::sink::DataSink;
 use datafusion::error::Result;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use futures::StreamExt;
+use datafusion::execution::TaskContext;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, RetryMethod};
 
 use super::template::Cells;
 use super::{RedisTarget, Shape};
-use crate::exec::metrics::SinkMetrics;
+use crate::connectors::sink::TableSink;
+use crate::job::metrics::SinkMetrics;
 use crate::sync::lock;
+use crate::wire::SinkInput;
 
 /// One row's write.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,34 +250,27 @@ impl Connection {
     }
 }
 
-impl DisplayAs for RedisSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+#[async_trait]
+impl TableSink for RedisSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.target.schema
+    }
+
+    fn describe(&self) -> String {
         let t = &self.target;
-        write!(
-            f,
+        format!(
             "RedisSink: {} {} at {}",
             t.shape.name(),
             t.key.text(),
             t.display_url()
         )
     }
-}
 
-#[async_trait]
-impl DataSink for RedisSink {
-    fn schema(&self) -> &SchemaRef {
-        &self.target.schema
-    }
-
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _ctx: &Arc<TaskContext>,
-    ) -> Result<u64> {
+    async fn write(&self, mut data: SinkInput, _ctx: &Arc<TaskContext>) -> Result<u64> {
         let t = &self.target;
         let conn = Connection::new(t.client.clone());
         let mut written = 0u64;
-        while let Some(batch) = data.next().await {
+        while let Some(batch) = data.next_rows().await {
             let batch = batch?;
             let rendered = self.render(&batch)?;
             if rendered.null_key > 0 {

@@ -11,10 +11,10 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::sink::DataSink;
+
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{ExecutionPlan, collect, displayable};
+use datafusion::physical_plan::{collect, displayable};
 use datafusion::prelude::SessionContext;
 use redis::AsyncCommands;
 use tokio::net::{TcpListener, TcpStream};
@@ -22,7 +22,9 @@ use tokio::task::JoinSet;
 
 use super::*;
 use crate::catalog::{ColumnDef, TableOrigin};
-use crate::exec::ExecMode;
+use crate::connectors::sink::{TableSink, sink_exec};
+use crate::job::ExecMode;
+use crate::wire::SinkInput;
 
 const REDIS: &str = "redis://127.0.0.1:6379/0";
 
@@ -395,7 +397,8 @@ async fn hash_keeps_window_sizes_apart_and_sets_the_ttl() {
     // Row 5 has a NULL window_end (a key column): skipped.
     assert_eq!(insert(&table, vec![pv_batch()]).await.unwrap(), 4);
     assert_eq!(
-        env.metrics
+        env.job
+            .metrics
             .sink("rt_pv_uv", false)
             .rows
             .load(Ordering::Relaxed),
@@ -745,8 +748,8 @@ async fn a_redis_down_at_start_and_again_between_batches_is_waited_for() {
         rx,
     ));
     let writer = tokio::spawn(async move {
-        sink.write_all(stream, &Arc::new(TaskContext::default()))
-            .await
+        let ctx = Arc::new(TaskContext::default());
+        sink.write(SinkInput::new(stream, &ctx), &ctx).await
     });
 
     // Down at start: the first batch waits until the proxy is up.
@@ -800,17 +803,11 @@ fn plan_display_names_the_sink() {
         ],
     )
     .unwrap();
-    let exec = DataSinkExec::new(
+    let exec = sink_exec(
         MemorySourceConfig::try_new_exec(&[vec![]], t.schema(), None).unwrap(),
-        Arc::new(RedisSink::new(
-            t.target.clone(),
-            JobMetrics::default().sink("t", false),
-        )),
-        None,
+        RedisSink::new(t.target.clone(), JobMetrics::default().sink("t", false)),
     );
-    let shown = displayable(&exec as &dyn ExecutionPlan)
-        .indent(false)
-        .to_string();
+    let shown = displayable(exec.as_ref()).indent(false).to_string();
     assert!(
         shown.contains("RedisSink: zset topn:{window_end} at redis://127.0.0.1:6379/0"),
         "{shown}"

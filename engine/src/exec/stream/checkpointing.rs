@@ -10,10 +10,11 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::checkpoint::{
-    BarrierAck, CheckpointConfig, CheckpointStore, Manifest, SourcePositions, SourceState,
+    CheckpointConfig, CheckpointStore, MANIFEST_FORMAT, Manifest, SourcePositions, SourceState,
     SplitPositions, StatementState, pending,
 };
-use crate::exec::metrics::JobMetrics;
+use crate::job::metrics::JobMetrics;
+use crate::wire::BarrierAck;
 
 /// Checkpointing of one job run: where, how often, and what it resumed from.
 pub struct JobCheckpoints {
@@ -166,6 +167,7 @@ impl Coordinator {
             ));
         };
         let manifest = Manifest {
+            format: MANIFEST_FORMAT,
             id,
             job: c.job.clone(),
             fingerprint: c.fingerprint.clone(),
@@ -189,7 +191,7 @@ impl Coordinator {
         let files: Vec<String> = manifest
             .sinks
             .iter()
-            .flat_map(|s| s.files.clone())
+            .flat_map(|s| s.pending_files.clone())
             .collect();
         if !files.is_empty() {
             let committed = tokio::task::spawn_blocking(move || pending::commit_all(&files)).await;

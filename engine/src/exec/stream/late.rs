@@ -13,13 +13,15 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::physical_expr::PhysicalExpr;
 use tokio::sync::mpsc;
 
+use crate::wire::Message;
+
 /// The columns a late-output table must have.
 pub const LATE_COLUMNS: &str = "statement STRING, event_time TIMESTAMP_LTZ(3), row STRING";
 
 #[derive(Clone)]
 pub struct LateOutput {
     pub schema: SchemaRef,
-    pub tx: mpsc::Sender<RecordBatch>,
+    pub tx: mpsc::Sender<Message>,
 }
 
 impl LateOutput {
@@ -69,7 +71,7 @@ impl LateOutput {
             vec![Arc::new(statements), times, Arc::new(lines)],
         )?;
         self.tx
-            .send(batch)
+            .send(Message::Data(batch))
             .await
             .map_err(|_| DataFusionError::Execution("the late-output sink stopped".into()))
     }

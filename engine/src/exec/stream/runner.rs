@@ -3,38 +3,31 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::catalog::SchemaProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::aggregate::WindowAggregate;
 use super::checkpointing::{Coordinator, JobCheckpoints, Report, commit_positions};
+use super::graph::{Pipeline, StatementBody, StreamJob, StreamStatement};
 use super::late::LateOutput;
-use super::slot::{Slot, channel_exec};
+use super::slot::Slot;
 use super::source::SourceDriver;
-use super::{CHANNEL_CAPACITY, Event};
 use crate::checkpoint::{
-    CheckpointStore, InputState, Manifest, SourceState, StageState, StatementState, marker_batch,
-    state_limit,
+    CheckpointStore, InputState, Manifest, SourceState, StageState, StatementState,
 };
 use crate::error::{Result, SluiceError};
+use crate::exec::Output;
 use crate::exec::batch::{RunReport, rows_from_file_scans};
-use crate::exec::metrics::JobMetrics;
 use crate::exec::progress::Progress;
-use crate::plan::job::Output;
-use crate::plan::session::Session;
-use crate::plan::stream::{Pipeline, StatementBody, StreamJob, StreamStatement};
-
-/// How long a source may stay silent before it stops holding back the watermark of
-/// statements that read other sources too.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::job::JobEnv;
+use crate::job::metrics::JobMetrics;
+use crate::wire::{Barrier, CHANNEL_CAPACITY, Message};
 
 enum Done {
     /// A statement or sink finished.
@@ -47,24 +40,19 @@ enum Done {
 
 type TaskResult = std::result::Result<Done, (String, DataFusionError)>;
 
-/// Runs `job`; with `checkpoints`, taking them (and resuming from the one restored).
+/// Runs `job`, a job of `env`, with the task context of its session; with `checkpoints`,
+/// taking them (and resuming from the one restored).
 pub async fn run(
-    session: &Session,
+    ctx: Arc<TaskContext>,
+    env: &JobEnv,
     job: StreamJob,
     show_progress: bool,
     checkpoints: Option<JobCheckpoints>,
 ) -> Result<RunReport> {
     let started = Instant::now();
-    let progress = Progress::start(Arc::clone(&session.env.metrics), show_progress);
-    let ctx = session.ctx.task_ctx();
-    let state = session.ctx.state();
-    let idle_timeout = match session.catalog().vars.lookup("idle_timeout_ms")? {
-        Some(ms) => Duration::from_millis(ms.parse().map_err(|_| {
-            SluiceError::Variable(format!("idle_timeout_ms = '{ms}' is not a number"))
-        })?),
-        None => DEFAULT_IDLE_TIMEOUT,
-    };
-    let limit = state_limit(&session.catalog().vars)?;
+    let progress = Progress::start(Arc::clone(&env.metrics), show_progress);
+    let idle_timeout = job.settings.idle_timeout;
+    let limit = job.settings.state_limit;
     let checkpoints = checkpoints.map(Arc::new);
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let restored = checkpoints.as_ref().and_then(|c| c.restored.as_ref());
@@ -80,25 +68,17 @@ pub async fn run(
     }
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let file = job.script.file.clone();
-    let mut readers: Vec<Vec<mpsc::Sender<(usize, Event)>>> = vec![Vec::new(); job.sources.len()];
+    let mut readers: Vec<Vec<mpsc::Sender<(usize, Message)>>> = vec![Vec::new(); job.sources.len()];
     let mut printed = vec![Vec::new(); job.statements.len()];
 
-    let late_table = session.catalog().vars.lookup("late_output")?;
-    let late = match late_table {
-        Some(table) => {
-            let what = format!("{file}: late rows into '{table}'");
-            let provider = sink_table(session, &table, &what).await?;
-            let schema = provider.schema();
-            LateOutput::check(&schema, &table)
-                .map_err(|m| SluiceError::Run(format!("{what}: {m}")))?;
-            let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-            let sink =
-                insert_from_channel(&state, provider, Arc::clone(&schema), rx, &what).await?;
-            spawn_plan(&mut tasks, sink, &ctx, what, None);
-            Some(LateOutput { schema, tx })
+    let late = job.late.map(|late| {
+        let what = format!("{file}: late rows into '{}'", late.table);
+        spawn_plan(&mut tasks, late.sink.plan, &ctx, what, None);
+        LateOutput {
+            schema: late.sink.schema,
+            tx: late.sink.input,
         }
-        None => None,
-    };
+    });
 
     for (i, stmt) in job.statements.into_iter().enumerate() {
         let what = describe(&file, &stmt);
@@ -107,23 +87,14 @@ pub async fn run(
             readers[s].push(events_tx.clone());
         }
         drop(events_tx);
-        let (rows_tx, rows_rx) = mpsc::channel::<RecordBatch>(CHANNEL_CAPACITY);
-        let schema = Arc::clone(&stmt.schema);
-        match &stmt.output {
-            Output::Table(table) => {
-                let provider = sink_table(session, table, &what).await?;
-                let sink = insert_from_channel(&state, provider, schema, rows_rx, &what).await?;
-                spawn_plan(&mut tasks, sink, &ctx, what.clone(), None);
-            }
-            Output::Print => {
-                let rows = channel_exec(schema, rows_rx)?;
-                spawn_plan(&mut tasks, rows, &ctx, what.clone(), Some(i));
-            }
-        }
+        let print = (stmt.output == Output::Print).then_some(i);
+        spawn_plan(&mut tasks, stmt.sink.plan, &ctx, what.clone(), print);
+        let sink = stmt.sink.input;
         let mut runner = StatementRunner::new(
             i,
-            stmt,
-            Arc::clone(&session.env.metrics),
+            stmt.body,
+            &stmt.sources,
+            Arc::clone(&env.metrics),
             late.clone(),
             what.clone(),
             limit,
@@ -139,7 +110,7 @@ pub async fn run(
         let ctx = Arc::clone(&ctx);
         tasks.spawn(async move {
             runner
-                .run(events_rx, rows_tx, ctx)
+                .run(events_rx, sink, ctx)
                 .await
                 .map(|_| Done::Ran)
                 .map_err(|e| (what, e))
@@ -186,8 +157,8 @@ pub async fn run(
                 triggers,
                 statements: printed.len(),
                 reports: reports_rx,
-                positions: Arc::clone(&session.env.positions),
-                metrics: Arc::clone(&session.env.metrics),
+                positions: Arc::clone(&env.positions),
+                metrics: Arc::clone(&env.metrics),
             }
             .run(),
         )
@@ -231,13 +202,13 @@ pub async fn run(
     {
         // Every source ended and every sink has written its rows: the final positions are
         // the ones to commit, and there is nothing left to resume.
-        commit_positions(&session.env.positions, &ended).await;
+        commit_positions(&env.positions, &ended).await;
         if let Err(e) = c.store.clear() {
             tracing::warn!("removing the finished job's checkpoints: {e}");
         }
     }
     drop(progress);
-    let mut metrics = session.env.metrics.snapshot();
+    let mut metrics = env.metrics.snapshot();
     metrics.rows_read += scans
         .iter()
         .map(|p| rows_from_file_scans(p.as_ref()))
@@ -264,31 +235,6 @@ fn spawn_plan(
             Err(e) => Err((what, e)),
         }
     });
-}
-
-/// The plan writing into `provider` whatever is sent on `rx`.
-async fn insert_from_channel(
-    state: &datafusion::execution::SessionState,
-    provider: Arc<dyn datafusion::catalog::TableProvider>,
-    schema: datafusion::arrow::datatypes::SchemaRef,
-    rx: mpsc::Receiver<RecordBatch>,
-    what: &str,
-) -> Result<Arc<dyn ExecutionPlan>> {
-    provider
-        .insert_into(state, channel_exec(schema, rx)?, InsertOp::Append)
-        .await
-        .map_err(|e| SluiceError::Run(format!("{what}: {e}")))
-}
-
-async fn sink_table(
-    session: &Session,
-    table: &str,
-    what: &str,
-) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
-    SchemaProvider::table(session.schema.as_ref(), table)
-        .await
-        .map_err(|e| SluiceError::Run(format!("{what}: {e}")))?
-        .ok_or_else(|| SluiceError::Run(format!("{what}: table '{table}' is not in the catalog")))
 }
 
 fn describe(file: &str, stmt: &StreamStatement) -> String {
@@ -331,17 +277,15 @@ struct StatementRunner {
     late: Option<LateOutput>,
     /// `file:line:col: INSERT INTO t`, for the late output.
     label: String,
-    /// The rows the statement writes (for checkpoint markers).
-    schema: datafusion::arrow::datatypes::SchemaRef,
     /// `state.max_bytes`: the most state the job may hold.
     state_limit: Option<u64>,
     /// Where state goes, and where to report, when the job takes checkpoints.
     checkpoints: Option<(CheckpointStore, mpsc::UnboundedSender<Report>)>,
     aligning: Option<Aligning>,
     /// Events of inputs whose barrier has arrived, held until the others' arrive.
-    held: VecDeque<(usize, Event)>,
+    held: VecDeque<(usize, Message)>,
     /// Held events to process before reading more.
-    replay: VecDeque<(usize, Event)>,
+    replay: VecDeque<(usize, Message)>,
 }
 
 enum Body {
@@ -355,13 +299,14 @@ enum Body {
 impl StatementRunner {
     fn new(
         index: usize,
-        stmt: StreamStatement,
+        body: StatementBody,
+        sources: &[usize],
         metrics: Arc<JobMetrics>,
         late: Option<LateOutput>,
         label: String,
         state_limit: Option<u64>,
     ) -> DfResult<Self> {
-        let body = match stmt.body {
+        let body = match body {
             StatementBody::Stateless(p) => Body::Stateless(p),
             StatementBody::Windowed { stages, upper } => Body::Windowed {
                 stages: stages
@@ -386,11 +331,10 @@ impl StatementRunner {
         Ok(StatementRunner {
             index,
             body,
-            inputs: stmt.sources.iter().map(|&s| (s, start)).collect(),
+            inputs: sources.iter().map(|&s| (s, start)).collect(),
             metrics,
             late,
             label,
-            schema: stmt.schema,
             state_limit,
             checkpoints: None,
             aligning: None,
@@ -442,8 +386,8 @@ impl StatementRunner {
 
     async fn run(
         mut self,
-        mut events: mpsc::Receiver<(usize, Event)>,
-        rows: mpsc::Sender<RecordBatch>,
+        mut events: mpsc::Receiver<(usize, Message)>,
+        rows: mpsc::Sender<Message>,
         ctx: Arc<TaskContext>,
     ) -> DfResult<()> {
         loop {
@@ -466,25 +410,25 @@ impl StatementRunner {
                 continue;
             }
             let out = match event {
-                Event::Batch(batch) => {
+                Message::Data(batch) => {
                     self.inputs[at].1.idle = false;
                     self.on_batch(source, batch, &ctx).await?
                 }
-                Event::Watermark(w) => {
+                Message::Watermark(w) => {
                     let input = &mut self.inputs[at].1;
                     input.watermark = w;
                     input.idle = false;
                     self.on_time(&ctx).await?
                 }
-                Event::Idle => {
+                Message::Idle => {
                     self.inputs[at].1.idle = true;
                     self.on_time(&ctx).await?
                 }
-                Event::End => {
+                Message::End => {
                     self.inputs[at].1.ended = true;
                     self.on_time(&ctx).await?
                 }
-                Event::Barrier(id) => {
+                Message::Barrier(Barrier { id, .. }) => {
                     match &mut self.aligning {
                         Some(a) if a.id == id => a.arrived.push(source),
                         _ => {
@@ -499,14 +443,14 @@ impl StatementRunner {
                     }
                     vec![]
                 }
-                Event::Failed(m) => {
+                Message::Failed(m) => {
                     return Err(DataFusionError::Execution(format!(
                         "its source failed: {m}"
                     )));
                 }
             };
             for batch in out {
-                if batch.num_rows() > 0 && rows.send(batch).await.is_err() {
+                if batch.num_rows() > 0 && rows.send(Message::Data(batch)).await.is_err() {
                     // The sink stopped; its own task reports why.
                     return Ok(());
                 }
@@ -522,7 +466,7 @@ impl StatementRunner {
     /// Once the barrier being aligned has come from every input still running, everything
     /// before it has been processed: the state goes into the checkpoint, a marker to the
     /// sinks, and the held events are processed.
-    async fn complete_alignment(&mut self, rows: &mpsc::Sender<RecordBatch>) {
+    async fn complete_alignment(&mut self, rows: &mpsc::Sender<Message>) {
         let Some(aligning) = &self.aligning else {
             return;
         };
@@ -545,13 +489,13 @@ impl StatementRunner {
         let report = match self.write_state(id, &store) {
             Ok(state) => {
                 let mut acks = Vec::with_capacity(2);
-                let (marker, ack) = marker_batch(&self.schema, id);
-                if rows.send(marker).await.is_ok() {
+                let (barrier, ack) = Barrier::for_sink(id);
+                if rows.send(Message::Barrier(barrier)).await.is_ok() {
                     acks.push(ack);
                 }
                 if let Some(late) = &self.late {
-                    let (marker, ack) = marker_batch(&late.schema, id);
-                    if late.tx.send(marker).await.is_ok() {
+                    let (barrier, ack) = Barrier::for_sink(id);
+                    if late.tx.send(Message::Barrier(barrier)).await.is_ok() {
                         acks.push(ack);
                     }
                 }

@@ -3,10 +3,8 @@
 //! A stream statement keeps its stateless parts as DataFusion physical plans, planned once
 //! and executed again for every input batch (or every set of closed windows). Their leaves
 //! are *slots*: tables whose next scan yields exactly the batches put in the slot since the
-//! last scan. The sink side is a *channel*: a table whose one scan streams what the
-//! statement sends until the sender is dropped.
+//! last scan. (The sink side is a channel: `wire::channel_exec`.)
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -22,9 +20,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use tokio::sync::mpsc;
 
-use crate::checkpoint::{is_marker, release_marker};
 use crate::sync::lock;
 
 /// Batches waiting for the next execution of the plan that reads the slot.
@@ -134,67 +130,6 @@ impl TableProvider for SlotTable {
             false,
             None,
         )?))
-    }
-}
-
-/// A leaf plan streaming the batches sent on `rx`, ending when every sender is dropped.
-/// It can be executed once.
-pub fn channel_exec(
-    schema: SchemaRef,
-    rx: mpsc::Receiver<RecordBatch>,
-) -> Result<Arc<dyn ExecutionPlan>> {
-    let partition = ChannelPartition {
-        schema: Arc::clone(&schema),
-        rx: Mutex::new(Some(rx)),
-    };
-    Ok(Arc::new(StreamingTableExec::try_new(
-        schema,
-        vec![Arc::new(partition)],
-        None,
-        vec![],
-        true,
-        None,
-    )?))
-}
-
-struct ChannelPartition {
-    schema: SchemaRef,
-    rx: Mutex<Option<mpsc::Receiver<RecordBatch>>>,
-}
-
-impl fmt::Debug for ChannelPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ChannelPartition")
-    }
-}
-
-impl PartitionStream for ChannelPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let Some(rx) = lock(&self.rx).take() else {
-            return error_stream(
-                Arc::clone(&self.schema),
-                DataFusionError::Internal("a stream sink input was executed twice".into()),
-            );
-        };
-        // A checkpoint marker goes to the sink like rows (a sink that fans out passes it on)
-        // and is released when the sink asks for what follows it: by then it has written
-        // everything before it.
-        let stream = futures::stream::unfold((rx, None), |(mut rx, yielded)| async move {
-            if let Some(token) = yielded {
-                release_marker(token);
-            }
-            let batch = rx.recv().await?;
-            let marker = is_marker(&batch);
-            Some((Ok(batch), (rx, marker)))
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            stream,
-        ))
     }
 }
 

@@ -12,11 +12,12 @@ use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::Event;
 use super::aggregate::event_millis;
 use super::checkpointing::Report;
-use super::split::{SplitWatermarks, untag_split};
+use super::split::SplitWatermarks;
 use crate::checkpoint::{SourceState, SplitState};
+use crate::wire::untag_split;
+use crate::wire::{Barrier, Message};
 
 pub struct SourceDriver {
     pub index: usize,
@@ -25,7 +26,7 @@ pub struct SourceDriver {
     pub plan: Arc<dyn ExecutionPlan>,
     pub watermark: Option<Arc<dyn PhysicalExpr>>,
     pub idle_timeout: Duration,
-    pub readers: Vec<mpsc::Sender<(usize, Event)>>,
+    pub readers: Vec<mpsc::Sender<(usize, Message)>>,
     /// Checkpoint requests (ids) from the coordinator, and where to report.
     pub checkpoints: Option<(mpsc::UnboundedReceiver<u64>, mpsc::UnboundedSender<Report>)>,
     /// Where the source stood at the checkpoint the job resumes from.
@@ -105,7 +106,7 @@ impl SourceDriver {
                             let state = progress.state(&self.name);
                             let _ = r.send(Report::Source { id, index: self.index, state });
                         }
-                        self.send(Event::Barrier(id)).await;
+                        self.send(Message::Barrier(Barrier::at(id))).await;
                         continue;
                     }
                     next = tokio::time::timeout(self.idle_timeout, stream.next()) => next,
@@ -114,7 +115,7 @@ impl SourceDriver {
                     Err(_) => {
                         if !idle {
                             idle = true;
-                            self.send(Event::Idle).await;
+                            self.send(Message::Idle).await;
                             // Splits that went silent stop holding back the ones that sent last.
                             let w = progress.splits.current(Instant::now(), self.idle_timeout);
                             self.advance(&mut progress.watermark, w).await;
@@ -123,7 +124,7 @@ impl SourceDriver {
                     }
                     Ok(None) => break,
                     Ok(Some(Err(e))) => {
-                        self.send(Event::Failed(e.to_string())).await;
+                        self.send(Message::Failed(e.to_string())).await;
                         return Err(e);
                     }
                     Ok(Some(Ok(batch))) => batch,
@@ -149,7 +150,7 @@ impl SourceDriver {
                     }
                     None => None,
                 };
-                self.send(Event::Batch(batch)).await;
+                self.send(Message::Data(batch)).await;
                 if let Some(w) = seen {
                     progress.splits.observe(&split, w);
                 }
@@ -160,7 +161,7 @@ impl SourceDriver {
                 }
             }
         }
-        self.send(Event::End).await;
+        self.send(Message::End).await;
         Ok(Some(progress.state(&self.name)))
     }
 
@@ -168,12 +169,12 @@ impl SourceDriver {
     async fn advance(&mut self, watermark: &mut i64, w: i64) {
         if w > *watermark {
             *watermark = w;
-            self.send(Event::Watermark(w)).await;
+            self.send(Message::Watermark(w)).await;
         }
     }
 
     /// Sends to every reader; readers that have stopped are dropped.
-    async fn send(&mut self, event: Event) {
+    async fn send(&mut self, event: Message) {
         let mut open = Vec::with_capacity(self.readers.len());
         for tx in self.readers.drain(..) {
             if tx.send((self.index, event.clone())).await.is_ok() {

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 
-use super::Catalog;
+use crate::catalog::Catalog;
 use crate::connectors::{self, ConnectorEnv};
+use crate::job::JobEnv;
 use crate::sync::lock;
 
 #[derive(Debug)]
@@ -23,10 +24,10 @@ pub struct SluiceSchemaProvider {
 }
 
 impl SluiceSchemaProvider {
-    pub fn new(catalog: Arc<RwLock<Catalog>>, env: ConnectorEnv) -> Self {
+    pub fn new(catalog: Arc<RwLock<Catalog>>, job: &JobEnv) -> Self {
         SluiceSchemaProvider {
             catalog,
-            env,
+            env: ConnectorEnv::of(job),
             built: Mutex::default(),
             registered: Mutex::default(),
         }
