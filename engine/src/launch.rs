@@ -66,7 +66,7 @@ impl Job {
     }
 
     /// What the job owns: its metrics, positions and memory tables.
-    pub fn env(&self) -> &crate::job::JobEnv {
+    pub fn env(&self) -> &JobEnv {
         &self.session.env
     }
 

@@ -119,17 +119,15 @@ async fn plan_late_sink(session: &Session) -> Result<Option<LateSink>> {
         return Ok(None);
     };
     let fail = |m: String| SluiceError::Variable(format!("late_output = '{table}': {m}"));
-    if !session.schema.table_exist(&table) {
+    let Some(provider) = SchemaProvider::table(session.schema.as_ref(), &table)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+    else {
         let known = session.catalog().table_names().join(", ");
         return Err(fail(format!(
             "there is no table '{table}' in the catalog (its tables: {known})"
         )));
-    }
-    let provider = session
-        .ctx
-        .table_provider(table.as_str())
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    };
     LateOutput::check(&provider.schema(), &table).map_err(fail)?;
     let sink = plan_sink(session, &Output::Table(table.clone()), &provider.schema())
         .await
@@ -719,8 +717,11 @@ fn column_traces(plan: &LogicalPlan, name: &str, windowed: &HashMap<&str, String
 pub fn explain_stream(job: &StreamJob) -> String {
     use datafusion::physical_plan::displayable;
     use std::fmt::Write;
-    let indent =
-        |text: String, by: &str| -> String { text.lines().map(|l| format!("{by}{l}\n")).collect() };
+    // A plan's tree, each line indented by `by`.
+    let indent = |plan: &dyn ExecutionPlan, by: &str| -> String {
+        let tree = displayable(plan).indent(true).to_string();
+        tree.lines().map(|l| format!("{by}{l}\n")).collect()
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -755,10 +756,7 @@ pub fn explain_stream(job: &StreamJob) -> String {
         match &stmt.body {
             StatementBody::Stateless(p) => {
                 let _ = writeln!(out, "  stateless, per input batch:");
-                out += &indent(
-                    displayable(p.plan.as_ref()).indent(true).to_string(),
-                    "    ",
-                );
+                out += &indent(p.plan.as_ref(), "    ");
             }
             StatementBody::Windowed { stages, upper } => {
                 for (n, stage) in stages.iter().enumerate() {
@@ -781,36 +779,21 @@ pub fn explain_stream(job: &StreamJob) -> String {
                         aggs.join(", ")
                     );
                     let _ = writeln!(out, "    fed by, per input batch:");
-                    out += &indent(
-                        displayable(stage.input.plan.as_ref())
-                            .indent(true)
-                            .to_string(),
-                        "      ",
-                    );
+                    out += &indent(stage.input.plan.as_ref(), "      ");
                 }
                 let _ = writeln!(
                     out,
                     "  over the windows that close (window Top-N, projections):"
                 );
-                out += &indent(displayable(upper.as_ref()).indent(true).to_string(), "    ");
+                out += &indent(upper.as_ref(), "    ");
             }
         }
         let _ = writeln!(out, "  sink:");
-        out += &indent(
-            displayable(stmt.sink.plan.as_ref())
-                .indent(true)
-                .to_string(),
-            "    ",
-        );
+        out += &indent(stmt.sink.plan.as_ref(), "    ");
     }
     if let Some(late) = &job.late {
         let _ = writeln!(out, "\nlate rows (late_output) -> {}:", late.table);
-        out += &indent(
-            displayable(late.sink.plan.as_ref())
-                .indent(true)
-                .to_string(),
-            "  ",
-        );
+        out += &indent(late.sink.plan.as_ref(), "  ");
     }
     let _ = writeln!(
         out,

@@ -86,41 +86,39 @@ impl PartitionStream for ChannelPartition {
             Some(rx) => Reading::Open(rx),
             None => Reading::Twice,
         };
-        let schema = Arc::clone(&self.schema);
         let closing = self.closing;
-        let stream = futures::stream::unfold(state, move |state| {
-            let (schema, ctx) = (Arc::clone(&schema), Arc::clone(&ctx));
-            async move {
-                let mut rx = match state {
-                    Reading::Open(rx) => rx,
-                    Reading::Twice => {
-                        let e = DataFusionError::Internal("a channel was executed twice".into());
-                        return Some((Err(e), Reading::Done));
-                    }
-                    Reading::Done => return None,
-                };
-                loop {
-                    let item = match rx.recv().await {
-                        Some(Message::Data(b)) => Ok(b),
-                        Some(Message::Barrier(b)) => Markers::encode(&ctx, &schema, b),
-                        Some(Message::End) => return None,
-                        Some(Message::Failed(m)) => Err(DataFusionError::Execution(m)),
-                        Some(Message::Watermark(_) | Message::Idle) => continue,
-                        None => match closing {
-                            Closing::Ends => return None,
-                            Closing::Fails(what) => Err(DataFusionError::Execution(format!(
-                                "{what} stopped before its end"
-                            ))),
-                        },
-                    };
-                    let next = if item.is_ok() {
-                        Reading::Open(rx)
-                    } else {
-                        Reading::Done
-                    };
-                    return Some((item, next));
+        // The schema and context travel with the state: nothing is cloned per message.
+        let start = (state, Arc::clone(&self.schema), ctx);
+        let stream = futures::stream::unfold(start, move |(state, schema, ctx)| async move {
+            let mut rx = match state {
+                Reading::Open(rx) => rx,
+                Reading::Twice => {
+                    let e = DataFusionError::Internal("a channel was executed twice".into());
+                    return Some((Err(e), (Reading::Done, schema, ctx)));
                 }
-            }
+                Reading::Done => return None,
+            };
+            let item = loop {
+                break match rx.recv().await {
+                    Some(Message::Data(b)) => Ok(b),
+                    Some(Message::Barrier(b)) => Markers::encode(&ctx, &schema, b),
+                    Some(Message::End) => return None,
+                    Some(Message::Failed(m)) => Err(DataFusionError::Execution(m)),
+                    Some(Message::Watermark(_) | Message::Idle) => continue,
+                    None => match closing {
+                        Closing::Ends => return None,
+                        Closing::Fails(what) => Err(DataFusionError::Execution(format!(
+                            "{what} stopped before its end"
+                        ))),
+                    },
+                };
+            };
+            let next = if item.is_ok() {
+                Reading::Open(rx)
+            } else {
+                Reading::Done
+            };
+            Some((item, (next, schema, ctx)))
         });
         Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
