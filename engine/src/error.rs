@@ -15,6 +15,85 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// An error at a place in a SQL file: what went wrong and what to do. DDL parsing, query
+/// planning and the stream planner all report this one shape; [`Located::render`] prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// `Location::default()` (line 0) until the place is known: the caller then puts it at
+    /// the statement ([`Located::or_at`]).
+    pub location: Location,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Located {
+    pub fn new(location: Location, message: impl Into<String>) -> Self {
+        Located {
+            location,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// An error whose place the caller knows better (e.g. "this statement").
+    pub fn unplaced(message: impl Into<String>) -> Self {
+        Located::new(Location::default(), message)
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Puts an unplaced error at `location`.
+    pub fn or_at(mut self, location: Location) -> Self {
+        if self.location.line == 0 {
+            self.location = location;
+        }
+        self
+    }
+
+    /// `file:line:col: error: message`, the line itself with a caret under the column, and
+    /// the hint, as rustc prints errors.
+    pub fn render(&self, file: &str, source: &str) -> String {
+        let loc = self.location;
+        let mut out = format!(
+            "{file}:{}:{}: error: {}",
+            loc.line, loc.column, self.message
+        );
+        if let Some(line) = source.lines().nth(loc.line.saturating_sub(1) as usize) {
+            let gutter = loc.line.to_string().len();
+            let caret_pad: String = line
+                .chars()
+                .take(loc.column.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            out.push_str(&format!(
+                "\n{:gutter$} |\n{} | {line}\n{:gutter$} | {caret_pad}^",
+                "", loc.line, ""
+            ));
+        }
+        if let Some(h) = &self.hint {
+            out.push_str(&format!("\n  = hint: {h}"));
+        }
+        out
+    }
+
+    /// The error a command reports for this place in `file`.
+    pub fn in_file(&self, file: &str, source: &str) -> SluiceError {
+        SluiceError::Sql(self.render(file, source))
+    }
+}
+
+/// Whether trying the same thing again can succeed: a lost connection can, a bad column
+/// cannot. Writers to external systems say which, so retries (and a job supervisor) only
+/// wait where waiting helps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    Helps,
+    CannotHelp,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SluiceError {
     /// A problem in a SQL file, already rendered with file:line:col, the source line and a hint.
@@ -29,6 +108,14 @@ pub enum SluiceError {
     Variable(String),
     #[error("table '{table}': {message}")]
     Connector { table: String, message: String },
+    /// Writing to an external system failed for good, after retries or because a retry
+    /// cannot help; `retry` says which.
+    #[error("table '{table}': {message}")]
+    Write {
+        table: String,
+        message: String,
+        retry: Retry,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -53,6 +140,14 @@ impl SluiceError {
         SluiceError::Connector {
             table: table.into(),
             message: message.into(),
+        }
+    }
+
+    /// Whether running again can succeed, where the error knows (failed writes).
+    pub fn retry(&self) -> Option<Retry> {
+        match self {
+            SluiceError::Write { retry, .. } => Some(*retry),
+            _ => None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDb, query_csv, sluice_ok, testdata};
+use common::{TestDb, query_csv, sluice, sluice_ok, stderr_of, testdata};
 
 #[test]
 fn daily_topn_lands_in_mysql_and_reruns_upsert() {
@@ -77,4 +77,36 @@ fn daily_topn_lands_in_mysql_and_reruns_upsert() {
         .map(|r| r.get::<String, _>(0).unwrap())
         .collect();
     assert_eq!(keys, ["day", "cms_id", "city"]);
+}
+
+/// A write MySQL refuses for what it says (here a column the table lacks) fails the job at
+/// once, naming the column; only failures a retry can fix (a lost connection) are retried.
+#[test]
+fn a_column_mysql_lacks_fails_at_once_instead_of_being_retried() {
+    let db = TestDb::new("badcol");
+    db.create();
+    // Made by someone else, without the count column the job writes.
+    db.query(
+        "CREATE TABLE day_video_access_topn_stat (day VARCHAR(8), cms_id BIGINT, PRIMARY KEY (day, cms_id))",
+    );
+    let wh = tempfile::tempdir().unwrap();
+    common::run_clean(wh.path(), &testdata("10000_access.log"));
+    let out = sluice(&[
+        "run",
+        "jobs/daily_topn.sql",
+        "--mode",
+        "stream",
+        "--no-progress",
+        "--profile",
+        "stack",
+        "--set",
+        &format!("warehouse={}", wh.path().display()),
+        "--set",
+        &format!("mysql_url={}", db.url()),
+    ]);
+    let err = stderr_of(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("Unknown column"), "{err}");
+    assert!(err.contains("not retried"), "{err}");
+    assert!(!err.contains("retrying in"), "{err}");
 }

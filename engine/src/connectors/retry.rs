@@ -1,13 +1,88 @@
 //! Retrying writes to external systems (Redis, MySQL) with exponential backoff: a server that
 //! is down for a while slows the job (back-pressure reaches the sources) instead of failing it
-//! or dropping rows. Only idempotent writes are retried, so a retry never doubles a result.
+//! or dropping rows. Only idempotent writes are retried, so a retry never doubles a result,
+//! and only failures a retry can fix: each attempt says which ([`Failure`]), so a bad column
+//! fails the job at once instead of after `retry.max_elapsed`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use datafusion::error::DataFusionError;
+
 use crate::connectors::Options;
-use crate::error::{Result, SluiceError};
+use crate::error::{Result, Retry, SluiceError};
 use crate::units::parse_duration;
+
+/// A failed attempt, and whether another one can succeed.
+#[derive(Debug)]
+pub struct Failure<E> {
+    pub error: E,
+    pub retry: Retry,
+}
+
+impl<E> Failure<E> {
+    /// A failure waiting can fix (a server down, a connection lost, a lock timeout).
+    pub fn transient(error: E) -> Self {
+        Failure {
+            error,
+            retry: Retry::Helps,
+        }
+    }
+
+    /// A failure no retry can fix (a bad column, a wrong type, a bad password).
+    pub fn permanent(error: E) -> Self {
+        Failure {
+            error,
+            retry: Retry::CannotHelp,
+        }
+    }
+}
+
+/// Values that cannot be bound or converted fail the same way on every attempt.
+impl From<DataFusionError> for Failure<String> {
+    fn from(error: DataFusionError) -> Self {
+        Failure::permanent(error.to_string())
+    }
+}
+
+impl<E: std::fmt::Display> Failure<E> {
+    /// The error of table `table`, for a write that is not retried.
+    pub fn into_error(self, table: &str) -> DataFusionError {
+        SluiceError::connector(table, self.error.to_string()).into()
+    }
+}
+
+/// The last failure of a write that was given up.
+#[derive(Debug)]
+pub struct GaveUp<E> {
+    pub error: E,
+    /// `CannotHelp`: not retried; `Helps`: retried until `retry.max_elapsed` ran out.
+    pub retry: Retry,
+    pub attempts: u32,
+    /// The policy's `max_elapsed`, which ran out for a transient failure.
+    pub max_elapsed: Duration,
+}
+
+impl<E: std::fmt::Display> GaveUp<E> {
+    /// The error of table `table`: says whether it was retried, so a reader (or a job
+    /// supervisor, through [`SluiceError::retry`]) knows if waiting helps.
+    pub fn into_error(self, table: &str) -> DataFusionError {
+        let why = match self.retry {
+            Retry::CannotHelp => "not retried: trying again cannot fix this".to_string(),
+            Retry::Helps => format!(
+                "gave up after retrying for {} s, {} attempts",
+                self.max_elapsed.as_secs_f64(),
+                self.attempts
+            ),
+        };
+        SluiceError::Write {
+            table: table.to_string(),
+            message: format!("{} ({why})", self.error),
+            retry: self.retry,
+        }
+        .into()
+    }
+}
 
 /// How long and how often to retry; options `retry.max_elapsed` and `retry.initial_backoff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +122,17 @@ impl RetryPolicy {
         Ok(policy)
     }
 
-    /// Runs `attempt` until it succeeds or has failed for `max_elapsed`; each failure is
-    /// logged with `what` and the wait before the next try.
-    pub async fn run<T, E, F, Fut>(&self, what: &str, mut attempt: F) -> std::result::Result<T, E>
+    /// Runs `attempt` until it succeeds, fails for good, or has failed for `max_elapsed`;
+    /// each failure retried is logged with `what` and the wait before the next try.
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        what: &str,
+        mut attempt: F,
+    ) -> std::result::Result<T, GaveUp<E>>
     where
         E: std::fmt::Display,
         F: FnMut() -> Fut,
-        Fut: Future<Output = std::result::Result<T, E>>,
+        Fut: Future<Output = std::result::Result<T, Failure<E>>>,
     {
         let started = Instant::now();
         let mut backoff = self.initial_backoff;
@@ -70,16 +149,26 @@ impl RetryPolicy {
                     }
                     return Ok(v);
                 }
-                Err(e) if started.elapsed() + backoff <= self.max_elapsed => {
+                Err(Failure {
+                    error,
+                    retry: Retry::Helps,
+                }) if started.elapsed() + backoff <= self.max_elapsed => {
                     failures += 1;
                     tracing::warn!(
-                        "{what} failed (attempt {failures}): {e}; retrying in {} ms",
+                        "{what} failed (attempt {failures}): {error}; retrying in {} ms",
                         backoff.as_millis()
                     );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.max_backoff);
                 }
-                Err(e) => return Err(e),
+                Err(Failure { error, retry }) => {
+                    return Err(GaveUp {
+                        error,
+                        retry,
+                        attempts: failures + 1,
+                        max_elapsed: self.max_elapsed,
+                    });
+                }
             }
         }
     }
@@ -90,28 +179,69 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    #[tokio::test]
-    async fn retries_until_success_and_gives_up_after_max_elapsed() {
-        let policy = RetryPolicy {
+    fn quick() -> RetryPolicy {
+        RetryPolicy {
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(4),
             max_elapsed: Duration::from_millis(200),
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_until_success_and_gives_up_after_max_elapsed() {
+        let policy = quick();
         let calls = AtomicU32::new(0);
-        let ok: std::result::Result<u32, String> = policy
+        let ok = policy
             .run("test write", || async {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
                 if n < 3 {
-                    Err(format!("down {n}"))
+                    Err(Failure::transient(format!("down {n}")))
                 } else {
                     Ok(n)
                 }
             })
             .await;
-        assert_eq!(ok, Ok(3));
-        let failing: std::result::Result<(), String> = policy
-            .run("test write", || async { Err("still down".to_string()) })
-            .await;
-        assert_eq!(failing, Err("still down".to_string()));
+        assert_eq!(ok.ok(), Some(3));
+        let failing = policy
+            .run("test write", || async {
+                Err::<(), _>(Failure::transient("still down".to_string()))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(failing.error, "still down");
+        assert_eq!(failing.retry, Retry::Helps);
+        assert!(failing.attempts > 3, "{}", failing.attempts);
+        let error = failing.into_error("t").to_string();
+        assert!(
+            error.contains("table 't': still down (gave up after"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_not_retried() {
+        let calls = AtomicU32::new(0);
+        let failed = quick()
+            .run("test write", || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(Failure::permanent("Unknown column 'pv'"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(failed.attempts, 1);
+        let error = failed.into_error("t");
+        let SluiceError::Write { retry, message, .. } = sluice_error(&error) else {
+            panic!("{error}");
+        };
+        assert_eq!(*retry, Retry::CannotHelp);
+        assert!(message.contains("not retried"), "{message}");
+    }
+
+    fn sluice_error(e: &DataFusionError) -> &SluiceError {
+        match e {
+            DataFusionError::External(e) => e.downcast_ref().expect("a SluiceError"),
+            other => panic!("{other}"),
+        }
     }
 }

@@ -17,13 +17,13 @@ use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
 use super::session::Session;
 use crate::connectors::{self, ConnectorEnv};
-use crate::error::{Location, Result, SluiceError};
+use crate::error::{Located, Location, Result, SluiceError};
 use crate::exec::Output;
 use crate::exec::batch::{JobPlan, PlannedStatement, SharedRelation};
 use crate::exec::fanout::FanOutTable;
 use crate::job::ExecMode;
 use crate::sql::ddl::{option_location, parse_create_table};
-use crate::sql::diagnostics::{diagnose, find_word, quoted_after, render};
+use crate::sql::diagnostics::{diagnose, find_word, quoted_after};
 use crate::sql::windows::{mentions_group_window, rewrite_group_windows};
 use crate::sql::{Script, Statement, StatementKind};
 
@@ -243,8 +243,7 @@ fn count_scans(
 }
 
 fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result<()> {
-    let created = parse_create_table(stmt, &script.file)
-        .map_err(|e| located(script, e.location, &e.message, e.hint.as_deref()))?;
+    let created = parse_create_table(stmt, &script.file).map_err(|e| script.error(e))?;
     // Check the connector options now, while we can still point at them.
     let options = created
         .def
@@ -272,10 +271,8 @@ fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result
 }
 
 fn parse_one(script: &Script, stmt: &Statement) -> Result<SqlStatement> {
-    let parsed = DFParser::parse_sql(&stmt.padded).map_err(|e| {
-        let d = diagnose(stmt, &e, &[]);
-        located(script, d.location, &d.message, d.hint.as_deref())
-    })?;
+    let parsed =
+        DFParser::parse_sql(&stmt.padded).map_err(|e| script.error(diagnose(stmt, &e, &[])))?;
     match parsed.into_iter().next() {
         Some(DFStatement::Statement(s)) => Ok(*s),
         _ => Err(located(
@@ -312,7 +309,9 @@ fn normalize_name(name: &str) -> String {
 }
 
 fn located(script: &Script, loc: Location, message: &str, hint: Option<&str>) -> SluiceError {
-    SluiceError::Sql(render(&script.file, &script.source, loc, message, hint))
+    let mut e = Located::new(loc, message);
+    e.hint = hint.map(str::to_string);
+    script.error(e)
 }
 
 /// A DataFusion error while planning `stmt`, located in the file.
@@ -337,8 +336,7 @@ pub fn plan_error(
         );
     }
     let known = session.catalog().table_names();
-    let d = diagnose(stmt, &err, &known);
-    located(script, d.location, &d.message, d.hint.as_deref())
+    script.error(diagnose(stmt, &err, &known))
 }
 
 fn external_sluice_error(err: &DataFusionError) -> Option<&SluiceError> {

@@ -33,7 +33,7 @@ use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use super::job::{declare, logical_plan, plan_error};
 use super::session::Session;
 use crate::checkpoint::state_limit;
-use crate::error::{Result, SluiceError};
+use crate::error::{Located, Result, SluiceError};
 use crate::exec::Output;
 use crate::exec::stream::aggregate::{AggregateCall, WindowAggregateSpec};
 use crate::exec::stream::graph::{
@@ -43,7 +43,6 @@ use crate::exec::stream::graph::{
 use crate::exec::stream::late::LateOutput;
 use crate::exec::stream::slot::{Slot, SlotTable};
 use crate::exec::stream::window::WindowKind;
-use crate::sql::diagnostics::render;
 use crate::sql::windows::STREAM_WINDOW_FUNCTION;
 use crate::sql::{Script, Statement};
 use crate::wire::{CHANNEL_CAPACITY, Closing, channel_exec};
@@ -142,15 +141,8 @@ async fn plan_statement(
     output: Output,
     sources: &mut Vec<StreamSource>,
 ) -> Result<StreamStatement> {
-    let fail = |message: String, hint: Option<&str>| {
-        SluiceError::Sql(render(
-            &script.file,
-            &script.source,
-            stmt.start,
-            &message,
-            hint,
-        ))
-    };
+    let fail =
+        |message: String, hint: Option<&str>| script.error(refuse(message, hint).or_at(stmt.start));
     let df_err = |e| plan_error(session, script, stmt, e);
     let state = session.ctx.state();
     let logical = logical_plan(session, script, stmt).await?;
@@ -218,7 +210,7 @@ async fn plan_statement(
     let schema = Arc::new(query.schema().as_arrow().clone());
     let sink = plan_sink(session, &output, &schema).await.map_err(df_err)?;
     if !contains_aggregate(&query) {
-        check_row_wise(&query).map_err(|(m, h)| fail(m, h))?;
+        check_row_wise(&query).map_err(|e| script.error(e.or_at(stmt.start)))?;
         let plan = state.create_physical_plan(&query).await.map_err(df_err)?;
         let body = StatementBody::Stateless(pipeline(plan, &query));
         return Ok(StreamStatement {
@@ -232,7 +224,9 @@ async fn plan_statement(
     }
 
     let mut cut = Cut::default();
-    let upper = cut.split(query).map_err(|(m, h)| fail(m, h))?;
+    let upper = cut
+        .split(query)
+        .map_err(|e| script.error(e.or_at(stmt.start)))?;
     let all_global = cut.stages.iter().all(|s| s.kind == WindowKind::Global);
     if all_global {
         let unbounded: Vec<&str> = read
@@ -252,7 +246,7 @@ async fn plan_statement(
             ));
         }
     } else {
-        check_upper(&upper, &cut).map_err(|(m, h)| fail(m, h))?;
+        check_upper(&upper, &cut).map_err(|e| script.error(e.or_at(stmt.start)))?;
     }
 
     let mut stages = Vec::new();
@@ -413,7 +407,14 @@ struct PendingStage {
     table: String,
 }
 
-type PlanFailure = (String, Option<&'static str>);
+/// A query shape the stream planner refuses, with what to do instead; placed at the statement.
+fn refuse(message: impl Into<String>, hint: Option<&str>) -> Located {
+    let refusal = Located::unplaced(message);
+    match hint {
+        Some(h) => refusal.with_hint(h),
+        None => refusal,
+    }
+}
 
 #[derive(Default)]
 struct Cut {
@@ -424,13 +425,13 @@ const GLOBAL_ORDER_HINT: &str = "order within windows instead: ROW_NUMBER() OVER
 
 impl Cut {
     /// Replaces every aggregate of `plan` by a scan of its closed windows.
-    fn split(&mut self, plan: LogicalPlan) -> std::result::Result<LogicalPlan, PlanFailure> {
+    fn split(&mut self, plan: LogicalPlan) -> std::result::Result<LogicalPlan, Located> {
         match plan {
             LogicalPlan::Aggregate(agg) => {
                 check_row_wise(&agg.input)?;
                 if contains_aggregate(&agg.input) {
-                    return Err((
-                        "an aggregate over another aggregate cannot run in stream mode yet".into(),
+                    return Err(refuse(
+                        "an aggregate over another aggregate cannot run in stream mode yet",
                         Some(
                             "aggregate once per window; run multi-level aggregations with --mode batch",
                         ),
@@ -444,17 +445,17 @@ impl Cut {
                     match window_marker(e) {
                         Some(Ok((t, k))) => {
                             if time.is_some() {
-                                return Err(("GROUP BY holds two windows".into(), None));
+                                return Err(refuse("GROUP BY holds two windows", None));
                             }
                             time = Some(t);
                             kind = k;
                             window_position = i;
                         }
-                        Some(Err(m)) => return Err((m, None)),
+                        Some(Err(m)) => return Err(refuse(m, None)),
                         None => {
                             if matches!(e, Expr::GroupingSet(_)) {
-                                return Err((
-                                    "GROUPING SETS, CUBE and ROLLUP run in batch mode only".into(),
+                                return Err(refuse(
+                                    "GROUPING SETS, CUBE and ROLLUP run in batch mode only",
                                     None,
                                 ));
                             }
@@ -476,7 +477,7 @@ impl Cut {
                 let scan = LogicalPlan::TableScan(
                     TableScanBuilder::new(table.as_str(), provider_as_source(Arc::new(slot_table)))
                         .build()
-                        .map_err(|e| (e.to_string(), None))?,
+                        .map_err(|e| refuse(e.to_string(), None))?,
                 );
                 // Give the columns back the aggregate's names, so the plan above resolves.
                 let exprs = output
@@ -488,7 +489,7 @@ impl Cut {
                     })
                     .collect();
                 let renamed = Projection::try_new(exprs, Arc::new(scan))
-                    .map_err(|e| (e.to_string(), None))?;
+                    .map_err(|e| refuse(e.to_string(), None))?;
                 // Only the columns the aggregate reads flow into it (the optimizer pushes
                 // this projection down to the source scan).
                 let mut used: Vec<Column> = Vec::new();
@@ -507,7 +508,7 @@ impl Cut {
                             used.into_iter().map(Expr::Column).collect(),
                             agg.input,
                         )
-                        .map_err(|e| (e.to_string(), None))?,
+                        .map_err(|e| refuse(e.to_string(), None))?,
                     )
                 };
                 self.stages.push(PendingStage {
@@ -535,21 +536,21 @@ impl Cut {
                 let mut new_inputs = Vec::with_capacity(inputs.len());
                 for input in inputs {
                     if !contains_aggregate(&input) {
-                        return Err((
-                            "this query mixes rows of window aggregates with rows that are not aggregated".into(),
+                        return Err(refuse(
+                            "this query mixes rows of window aggregates with rows that are not aggregated",
                             Some("aggregate every branch of the UNION by the same windows"),
                         ));
                     }
                     new_inputs.push(self.split(input)?);
                 }
                 plan.with_new_exprs(plan.expressions(), new_inputs)
-                    .map_err(|e| (e.to_string(), None))
+                    .map_err(|e| refuse(e.to_string(), None))
             }
-            LogicalPlan::Join(_) => Err((
-                "joins run in batch mode only so far".into(),
+            LogicalPlan::Join(_) => Err(refuse(
+                "joins run in batch mode only so far",
                 Some("run the job with --mode batch"),
             )),
-            other => Err((
+            other => Err(refuse(
                 format!(
                     "{} over window aggregates is not supported in stream mode",
                     other.display()
@@ -562,24 +563,24 @@ impl Cut {
 
 /// Below the aggregates (and in a statement without one) the plan runs once per input batch,
 /// which is exact for row-by-row work only.
-fn check_row_wise(plan: &LogicalPlan) -> std::result::Result<(), PlanFailure> {
+fn check_row_wise(plan: &LogicalPlan) -> std::result::Result<(), Located> {
     first_failure(plan, |node| match node {
-        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some((
-            "ORDER BY or LIMIT over a stream's rows never completes".to_string(),
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some(refuse(
+            "ORDER BY or LIMIT over a stream's rows never completes",
             Some(GLOBAL_ORDER_HINT),
         )),
-        LogicalPlan::Distinct(_) => Some((
-            "DISTINCT over a stream's rows never completes".to_string(),
+        LogicalPlan::Distinct(_) => Some(refuse(
+            "DISTINCT over a stream's rows never completes",
             Some(
                 "group by a window instead: GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), ...",
             ),
         )),
-        LogicalPlan::Window(_) => Some((
-            "a window function over a stream's rows needs a window aggregate below it".to_string(),
+        LogicalPlan::Window(_) => Some(refuse(
+            "a window function over a stream's rows needs a window aggregate below it",
             Some(GLOBAL_ORDER_HINT),
         )),
-        LogicalPlan::Join(_) => Some((
-            "joins run in batch mode only so far".to_string(),
+        LogicalPlan::Join(_) => Some(refuse(
+            "joins run in batch mode only so far",
             Some("run the job with --mode batch"),
         )),
         _ => None,
@@ -590,8 +591,8 @@ fn check_row_wise(plan: &LogicalPlan) -> std::result::Result<(), PlanFailure> {
 /// own) are not entered.
 fn first_failure(
     plan: &LogicalPlan,
-    check: impl Fn(&LogicalPlan) -> Option<PlanFailure>,
-) -> std::result::Result<(), PlanFailure> {
+    check: impl Fn(&LogicalPlan) -> Option<Located>,
+) -> std::result::Result<(), Located> {
     let mut failure = None;
     let _ = plan.apply(|node| {
         if matches!(node, LogicalPlan::Aggregate(_)) {
@@ -654,7 +655,7 @@ fn window_marker(e: &Expr) -> Option<std::result::Result<(Expr, WindowKind), Str
 
 /// Above windowed aggregates only row-wise work is exact per closed window — and window
 /// functions partitioned by the window. A global sort or limit never completes.
-fn check_upper(plan: &LogicalPlan, cut: &Cut) -> std::result::Result<(), PlanFailure> {
+fn check_upper(plan: &LogicalPlan, cut: &Cut) -> std::result::Result<(), Located> {
     let windowed: HashMap<&str, String> = cut
         .stages
         .iter()
@@ -662,8 +663,8 @@ fn check_upper(plan: &LogicalPlan, cut: &Cut) -> std::result::Result<(), PlanFai
         .map(|s| (s.table.as_str(), format!("c{}", s.window_position)))
         .collect();
     first_failure(plan, |node| match node {
-        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some((
-            "a global ORDER BY or LIMIT never completes on a stream".to_string(),
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Some(refuse(
+            "a global ORDER BY or LIMIT never completes on a stream",
             Some(GLOBAL_ORDER_HINT),
         )),
         LogicalPlan::Window(w) => {
@@ -676,8 +677,8 @@ fn check_upper(plan: &LogicalPlan, cut: &Cut) -> std::result::Result<(), PlanFai
                 _ => false,
             });
             (!partitioned).then(|| {
-                (
-                    "in stream mode a window function must be partitioned by the window (window_start or window_end)".to_string(),
+                refuse(
+                    "in stream mode a window function must be partitioned by the window (window_start or window_end)",
                     Some(GLOBAL_ORDER_HINT),
                 )
             })
@@ -805,4 +806,140 @@ pub fn explain_stream(job: &StreamJob) -> String {
             .unwrap_or_else(|| "none".into())
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! The cut on small hand-made statements: which aggregates become window stages, what
+    //! flows into them, and which shapes are refused.
+
+    use super::*;
+    use crate::catalog::{Catalog, Vars};
+    use crate::error::Location;
+    use crate::job::ExecMode;
+
+    const TABLES: &str = "
+CREATE TABLE events (ts TIMESTAMP(3), course STRING, user_id STRING, bytes BIGINT,
+  WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH ('connector' = 'memory');
+CREATE TABLE courses (course STRING, title STRING) WITH ('connector' = 'memory');
+CREATE TABLE out_t (a TIMESTAMP(3), b STRING, c BIGINT) WITH ('connector' = 'memory');
+";
+
+    /// The query `insert` (an INSERT INTO out_t) reads, cut into window stages.
+    async fn cut(insert: &str) -> std::result::Result<(Cut, LogicalPlan), Located> {
+        let session = Session::new(Catalog::empty(Vars::default()), ExecMode::Stream).unwrap();
+        let script = Script::parse("t.sql", &format!("{TABLES}{insert};")).unwrap();
+        let (_, outputs) = declare(&session, &script).await.unwrap();
+        let (stmt, _) = &outputs[0];
+        let LogicalPlan::Dml(dml) = logical_plan(&session, &script, stmt).await.unwrap() else {
+            panic!("an INSERT plans as DML");
+        };
+        let mut cut = Cut::default();
+        let upper = cut.split(Arc::unwrap_or_clone(dml.input))?;
+        Ok((cut, upper))
+    }
+
+    fn refusal(result: std::result::Result<(Cut, LogicalPlan), Located>) -> Located {
+        match result {
+            Ok((cut, upper)) => panic!("cut into {} stages: {upper}", cut.stages.len()),
+            Err(e) => e,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_window_aggregate_becomes_one_stage_reading_only_what_it_needs() {
+        let (cut, upper) = cut("INSERT INTO out_t \
+             SELECT TUMBLE_END(ts, INTERVAL '1' MINUTE), course, COUNT(DISTINCT user_id) \
+             FROM events GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), course")
+        .await
+        .unwrap();
+        assert_eq!(cut.stages.len(), 1);
+        let stage = &cut.stages[0];
+        assert_eq!(stage.kind, WindowKind::Tumble { size_ms: 60_000 });
+        assert!(stage.time.is_some());
+        assert_eq!(stage.window_position, 0);
+        assert_eq!(stage.keys.len(), 1);
+        assert_eq!(stage.aggregates.len(), 1);
+        // `bytes` is not read by the aggregate: it does not flow into the stage.
+        let read: Vec<&str> = stage
+            .input
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(read, ["ts", "course", "user_id"]);
+        // Above the cut, the aggregate is a scan of the stage's closed windows.
+        let upper = upper.display_indent().to_string();
+        assert!(upper.contains("TableScan: __window_aggregate_0"), "{upper}");
+        assert!(!upper.contains("Aggregate:"), "{upper}");
+    }
+
+    #[tokio::test]
+    async fn every_branch_of_a_union_is_a_stage_of_its_own() {
+        let (cut, _) = cut("INSERT INTO out_t \
+             SELECT TUMBLE_END(ts, INTERVAL '1' MINUTE), course, COUNT(*) FROM events \
+             GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), course \
+             UNION ALL \
+             SELECT HOP_END(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE), course, SUM(bytes) \
+             FROM events GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE), course")
+        .await
+        .unwrap();
+        let kinds: Vec<WindowKind> = cut.stages.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                WindowKind::Tumble { size_ms: 60_000 },
+                WindowKind::Hop {
+                    slide_ms: 60_000,
+                    size_ms: 300_000
+                }
+            ]
+        );
+        assert_eq!(cut.stages[1].table, "__window_aggregate_1");
+    }
+
+    #[tokio::test]
+    async fn an_aggregate_over_an_aggregate_is_refused() {
+        let e = refusal(
+            cut("INSERT INTO out_t SELECT w, 'x', COUNT(*) FROM (\
+                 SELECT TUMBLE_END(ts, INTERVAL '1' MINUTE) AS w, course, COUNT(*) AS n FROM events \
+                 GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), course) GROUP BY w")
+            .await,
+        );
+        assert!(
+            e.message.contains("an aggregate over another aggregate"),
+            "{e:?}"
+        );
+        assert!(e.hint.is_some());
+        assert_eq!(e.location, Location::default(), "placed by the caller");
+    }
+
+    #[tokio::test]
+    async fn a_join_under_a_window_is_refused_with_a_hint() {
+        let e = refusal(
+            cut("INSERT INTO out_t \
+                 SELECT TUMBLE_END(e.ts, INTERVAL '1' MINUTE), c.title, COUNT(*) \
+                 FROM events e JOIN courses c ON e.course = c.course \
+                 GROUP BY TUMBLE(e.ts, INTERVAL '1' MINUTE), c.title")
+            .await,
+        );
+        assert!(e.message.contains("joins run in batch mode only"), "{e:?}");
+        assert_eq!(e.hint.as_deref(), Some("run the job with --mode batch"));
+    }
+
+    #[tokio::test]
+    async fn mixing_aggregated_and_plain_rows_is_refused() {
+        let e = refusal(
+            cut("INSERT INTO out_t \
+                 SELECT TUMBLE_END(ts, INTERVAL '1' MINUTE), course, COUNT(*) FROM events \
+                 GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), course \
+                 UNION ALL SELECT ts, course, bytes FROM events")
+            .await,
+        );
+        assert!(
+            e.message.contains("mixes rows of window aggregates"),
+            "{e:?}"
+        );
+    }
 }

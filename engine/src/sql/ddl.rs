@@ -18,20 +18,12 @@ use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 use super::script::{Statement, tokens};
 use crate::catalog::types::parse_sql_type;
 use crate::catalog::{ColumnDef, TableDef, TableOrigin, WatermarkDef};
-use crate::error::Location;
+use crate::error::{Located, Location};
 
 #[derive(Debug, Clone)]
 pub struct CreateTable {
     pub def: TableDef,
     pub if_not_exists: bool,
-}
-
-/// A parse error at a location in the file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DdlError {
-    pub location: Location,
-    pub message: String,
-    pub hint: Option<String>,
 }
 
 struct Cursor<'a> {
@@ -55,8 +47,8 @@ impl<'a> Cursor<'a> {
             .unwrap_or(self.end)
     }
 
-    fn error<T>(&self, message: impl Into<String>, hint: Option<&str>) -> Result<T, DdlError> {
-        Err(DdlError {
+    fn error<T>(&self, message: impl Into<String>, hint: Option<&str>) -> Result<T, Located> {
+        Err(Located {
             location: self.location(),
             message: message.into(),
             hint: hint.map(str::to_string),
@@ -90,7 +82,7 @@ impl<'a> Cursor<'a> {
         yes
     }
 
-    fn expect_keyword(&mut self, k: Keyword) -> Result<(), DdlError> {
+    fn expect_keyword(&mut self, k: Keyword) -> Result<(), Located> {
         if self.eat_keyword(k) {
             Ok(())
         } else {
@@ -106,7 +98,7 @@ impl<'a> Cursor<'a> {
         yes
     }
 
-    fn expect(&mut self, t: &Token) -> Result<(), DdlError> {
+    fn expect(&mut self, t: &Token) -> Result<(), Located> {
         if self.eat(t) {
             Ok(())
         } else {
@@ -121,7 +113,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn identifier(&mut self, what: &str) -> Result<String, DdlError> {
+    fn identifier(&mut self, what: &str) -> Result<String, Located> {
         match self.peek() {
             Some(Token::Word(w)) => {
                 let name = if w.quote_style.is_some() {
@@ -136,7 +128,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn identifier_list(&mut self, what: &str) -> Result<Vec<String>, DdlError> {
+    fn identifier_list(&mut self, what: &str) -> Result<Vec<String>, Located> {
         self.expect(&Token::LParen)?;
         let mut out = vec![self.identifier(what)?];
         while self.eat(&Token::Comma) {
@@ -176,8 +168,8 @@ impl<'a> Cursor<'a> {
     }
 }
 
-pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, DdlError> {
-    let toks = tokens(&stmt.padded).map_err(|(location, message)| DdlError {
+pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, Located> {
+    let toks = tokens(&stmt.padded).map_err(|(location, message)| Located {
         location,
         message,
         hint: None,
@@ -229,7 +221,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
             let at = c.location();
             let expr = c.raw_until_comma_or_close();
             if expr.is_empty() {
-                return Err(DdlError {
+                return Err(Located {
                     location: at,
                     message: "WATERMARK needs an expression".into(),
                     hint: Some(format!(
@@ -280,19 +272,19 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
                 c.next();
             }
             if type_text.is_empty() {
-                return Err(DdlError {
+                return Err(Located {
                     location: type_at,
                     message: format!("column '{col}' has no type"),
                     hint: Some("e.g. `line STRING` or `event_time TIMESTAMP_LTZ(3)`".into()),
                 });
             }
-            let data_type = parse_sql_type(&type_text.join(" ")).map_err(|m| DdlError {
+            let data_type = parse_sql_type(&type_text.join(" ")).map_err(|m| Located {
                 location: type_at,
                 message: m,
                 hint: None,
             })?;
             if columns.iter().any(|x: &ColumnDef| x.name == col) {
-                return Err(DdlError {
+                return Err(Located {
                     location: col_at,
                     message: format!("column '{col}' is declared twice"),
                     hint: None,
@@ -350,7 +342,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
                     }
                 };
                 if options.insert(key.clone(), value).is_some() {
-                    return Err(DdlError {
+                    return Err(Located {
                         location: key_at,
                         message: format!("option '{key}' is given twice"),
                         hint: None,
@@ -373,7 +365,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
         );
     }
     if !options.contains_key("connector") {
-        return Err(DdlError {
+        return Err(Located {
             location: stmt.start,
             message: format!("table '{name}' has no 'connector' option"),
             hint: Some("add WITH ('connector' = 'file', 'path' = '...', 'format' = '...')".into()),
@@ -382,7 +374,7 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, D
     if let Some(w) = &watermark
         && !columns.iter().any(|col: &ColumnDef| col.name == w.column)
     {
-        return Err(DdlError {
+        return Err(Located {
             location: stmt.start,
             message: format!("WATERMARK FOR '{}': no such column", w.column),
             hint: None,
@@ -425,7 +417,7 @@ mod tests {
     use crate::sql::script::Script;
     use datafusion::arrow::datatypes::{DataType, TimeUnit};
 
-    fn parse(sql: &str) -> Result<CreateTable, DdlError> {
+    fn parse(sql: &str) -> Result<CreateTable, Located> {
         let script = Script::parse("j.sql", sql).unwrap();
         parse_create_table(&script.statements[0], "j.sql")
     }

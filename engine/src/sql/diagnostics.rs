@@ -1,80 +1,151 @@
-//! Turns errors about a statement into `file:line:col: error: …` with the source line, a
-//! caret and a hint that says what to do.
+//! Turns DataFusion's errors about a statement into [`Located`] errors: the place, the
+//! message and a hint that says what to do.
+//!
+//! DataFusion attaches a [`Diagnostic`] with the span of what it could not resolve (a table,
+//! a function, a column, an ambiguous name, a token its parser did not expect); its message,
+//! notes and helps are used as they are, and what sits at that span (a call, a name that is
+//! no table, a column) picks our hint. sqlparser's own errors carry their place only in their
+//! text ("at Line: 3, Column: 14"), so for those alone the text is read.
 
+use datafusion::common::{Diagnostic, SchemaError};
 use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::script::{Statement, tokens};
-use crate::error::Location;
+use crate::error::{Located, Location};
 
-pub use super::render::render;
-
-/// What a DataFusion error says, where in the statement it points, and what to do.
-pub struct Diagnosis {
-    pub location: Location,
-    pub message: String,
-    pub hint: Option<String>,
-}
+const SQL_REFERENCE_HINT: &str =
+    "see the SQL reference in README.md (DataFusion SQL plus Flink-style DDL and windows)";
+const COLUMN_HINT: &str = "check the column name against `sluice catalog describe <table>`";
+const FUNCTIONS_HINT: &str = "list the functions with: sluice query \"SHOW FUNCTIONS\"";
 
 /// Locates a planning error inside `stmt`. `known_tables` feeds the hint for a missing table.
-pub fn diagnose(stmt: &Statement, err: &DataFusionError, known_tables: &[String]) -> Diagnosis {
+pub fn diagnose(stmt: &Statement, err: &DataFusionError, known_tables: &[String]) -> Located {
+    if let Some(d) = err.diagnostic()
+        && let Some(span) = d.span.filter(|s| s.start.line > 0)
+    {
+        let location = Location {
+            line: span.start.line,
+            column: span.start.column,
+        };
+        let located = Located::new(location, d.message.clone());
+        return match hint_for(stmt, err, d, location, known_tables) {
+            Some(hint) => located.with_hint(hint),
+            None => located,
+        };
+    }
     let message = clean_message(err);
-    let at =
-        |name: &str, before_paren: bool| find_word(stmt, name, before_paren).unwrap_or(stmt.start);
+    if matches!(err.find_root(), DataFusionError::SQL(..))
+        && let Some(location) = parser_location(&message)
+    {
+        return Located::new(location, message).with_hint(SQL_REFERENCE_HINT);
+    }
+    if let Some(field) = missing_column(err) {
+        let at = find_word(stmt, field, false).unwrap_or(stmt.start);
+        return Located::new(at, message).with_hint(COLUMN_HINT);
+    }
+    Located::new(stmt.start, message)
+}
 
-    if let Some(loc) = parser_location(&message) {
-        return Diagnosis {
-            location: loc,
-            message,
-            hint: Some("see the SQL reference in README.md (DataFusion SQL plus Flink-style DDL and windows)".into()),
-        };
+/// What to do about the error DataFusion located at `at`, from what is there.
+fn hint_for(
+    stmt: &Statement,
+    err: &DataFusionError,
+    d: &Diagnostic,
+    at: Location,
+    known_tables: &[String],
+) -> Option<String> {
+    let advice: Vec<&str> = d
+        .notes
+        .iter()
+        .map(|n| n.message.as_str())
+        .chain(d.helps.iter().map(|h| h.message.as_str()))
+        .collect();
+    let with_advice = |ours: &str| {
+        if advice.is_empty() {
+            ours.to_string()
+        } else {
+            format!("{}; {ours}", advice.join("; "))
+        }
+    };
+    if matches!(err.find_root(), DataFusionError::SQL(..)) {
+        return Some(SQL_REFERENCE_HINT.into());
     }
-    if let Some(name) = quoted_after(&message, "table '") {
-        let short = name.rsplit('.').next().unwrap_or(&name).to_string();
-        if message.contains("not found") {
-            return Diagnosis {
-                location: at(&short, false),
-                message: format!("table '{short}' not found"),
-                hint: Some(format!(
-                    "declare it with CREATE TABLE {short} (...) WITH (...) in the job, or in catalog/*.yaml; known tables: {}",
-                    if known_tables.is_empty() {
-                        "none".into()
-                    } else {
-                        known_tables.join(", ")
-                    }
-                )),
-            };
+    if missing_column(err).is_some() || ambiguous_column(err) {
+        return Some(with_advice(COLUMN_HINT));
+    }
+    let (word, is_call) = word_at(stmt, at)?;
+    if is_call {
+        return Some(with_advice(FUNCTIONS_HINT));
+    }
+    if !advice.is_empty() {
+        return Some(advice.join("; "));
+    }
+    let short = word.rsplit('.').next().unwrap_or(&word);
+    let known = |t: &String| t.eq_ignore_ascii_case(short);
+    (!known_tables.iter().any(known)).then(|| {
+        format!(
+            "declare it with CREATE TABLE {short} (...) WITH (...) in the job, or in catalog/*.yaml; known tables: {}",
+            if known_tables.is_empty() {
+                "none".into()
+            } else {
+                known_tables.join(", ")
+            }
+        )
+    })
+}
+
+/// `err` and the errors it wraps (context, diagnostics, shared), outermost first.
+fn chain(err: &DataFusionError) -> impl Iterator<Item = &DataFusionError> {
+    std::iter::successors(Some(err), |e| match e {
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            Some(inner.as_ref())
+        }
+        DataFusionError::Shared(inner) => Some(inner.as_ref()),
+        _ => None,
+    })
+}
+
+/// The column a schema error could not find.
+fn missing_column(err: &DataFusionError) -> Option<&str> {
+    chain(err).find_map(|e| match e {
+        DataFusionError::SchemaError(e, _) => match e.as_ref() {
+            SchemaError::FieldNotFound { field, .. } => Some(field.name.as_str()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn ambiguous_column(err: &DataFusionError) -> bool {
+    chain(err).any(|e| {
+        matches!(e, DataFusionError::SchemaError(e, _)
+            if matches!(e.as_ref(), SchemaError::AmbiguousReference { .. }))
+    })
+}
+
+/// The word (a dotted name, as written) starting at `at`, and whether a `(` follows it.
+fn word_at(stmt: &Statement, at: Location) -> Option<(String, bool)> {
+    let toks = tokens(&stmt.padded).ok()?;
+    let i = toks
+        .iter()
+        .position(|t| t.span.start.line == at.line && t.span.start.column == at.column)?;
+    let mut word = String::new();
+    let mut j = i;
+    loop {
+        match toks.get(j).map(|t| &t.token) {
+            Some(Token::Word(w)) => word.push_str(&w.value),
+            _ => return None,
+        }
+        if matches!(toks.get(j + 1).map(|t| &t.token), Some(Token::Period)) {
+            word.push('.');
+            j += 2;
+        } else {
+            break;
         }
     }
-    if let Some(name) = quoted_after(&message, "Invalid function '") {
-        return Diagnosis {
-            location: at(&name, true),
-            message: message.replace('\n', " "),
-            hint: Some("list the functions with: sluice query \"SHOW FUNCTIONS\"".into()),
-        };
-    }
-    for marker in ["No field named ", "no field named "] {
-        if let Some(rest) = message.split(marker).nth(1) {
-            let name: String = rest
-                .trim_start_matches(['"', '\''])
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-                .collect();
-            let short = name.rsplit('.').next().unwrap_or(&name).to_string();
-            return Diagnosis {
-                location: at(&short, false),
-                message,
-                hint: Some(
-                    "check the column name against `sluice catalog describe <table>`".into(),
-                ),
-            };
-        }
-    }
-    Diagnosis {
-        location: stmt.start,
-        message,
-        hint: None,
-    }
+    let is_call = matches!(toks.get(j + 1).map(|t| &t.token), Some(Token::LParen));
+    Some((word, is_call))
 }
 
 /// DataFusion's message without its wrapping ("Error during planning: ", backtraces).
@@ -141,45 +212,73 @@ pub fn find_word(stmt: &Statement, name: &str, before_paren: bool) -> Option<Loc
 mod tests {
     use super::*;
     use crate::sql::script::Script;
+    use datafusion::prelude::{SessionConfig, SessionContext};
 
     #[test]
     fn renders_with_caret_and_hint() {
-        let out = render(
-            "a.sql",
-            "SELECT 1\nFROM nope",
-            Location { line: 2, column: 6 },
-            "table 'nope' not found",
-            Some("declare it"),
-        );
+        let out = Located::new(Location { line: 2, column: 6 }, "table 'nope' not found")
+            .with_hint("declare it")
+            .render("a.sql", "SELECT 1\nFROM nope");
         assert_eq!(
             out,
             "a.sql:2:6: error: table 'nope' not found\n  |\n2 | FROM nope\n  |      ^\n  = hint: declare it"
         );
     }
 
-    #[test]
-    fn finds_missing_table_and_function() {
-        let script = Script::parse("j.sql", "\nINSERT INTO t\nSELECT frob(x) FROM nope").unwrap();
-        let stmt = &script.statements[0];
-        let d = diagnose(
-            stmt,
-            &DataFusionError::Plan("table 'datafusion.public.nope' not found".into()),
-            &["t".into()],
-        );
+    /// The error DataFusion gives when planning the one statement of `sql`, as a job plans it
+    /// (spans collected, a table `t(x)`).
+    async fn planning_error(sql: &str) -> (Statement, DataFusionError) {
+        let config = SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.sql("CREATE TABLE t (x INT)").await.unwrap();
+        let script = Script::parse("j.sql", sql).unwrap();
+        let stmt = script.statements[0].clone();
+        let Err(err) = ctx.sql(&stmt.padded).await else {
+            panic!("planning {sql} fails");
+        };
+        (stmt, err)
+    }
+
+    #[tokio::test]
+    async fn points_at_the_missing_table_and_lists_the_known_ones() {
+        let (stmt, err) = planning_error("\nINSERT INTO t\nSELECT x FROM nope").await;
+        let d = diagnose(&stmt, &err, &["t".into()]);
         assert_eq!(
             d.location,
             Location {
                 line: 3,
-                column: 21
+                column: 15
             }
         );
+        assert_eq!(d.message, "table 'nope' not found");
         assert!(d.hint.unwrap().contains("known tables: t"));
-        let d = diagnose(
-            stmt,
-            &DataFusionError::Plan("Invalid function 'frob'.\nDid you mean 'floor'?".into()),
-            &[],
-        );
+    }
+
+    #[tokio::test]
+    async fn points_at_the_unknown_function_and_suggests_one() {
+        let (stmt, err) = planning_error("\nINSERT INTO t\nSELECT floro(x) FROM t").await;
+        let d = diagnose(&stmt, &err, &["t".into()]);
         assert_eq!(d.location, Location { line: 3, column: 8 });
+        assert_eq!(d.message, "Invalid function 'floro'");
+        let hint = d.hint.unwrap();
+        assert!(hint.contains("floor"), "{hint}");
+        assert!(hint.contains("SHOW FUNCTIONS"), "{hint}");
+    }
+
+    #[tokio::test]
+    async fn points_at_the_unknown_column() {
+        let (stmt, err) = planning_error("SELECT x,\n  y FROM t").await;
+        let d = diagnose(&stmt, &err, &["t".into()]);
+        assert_eq!(d.location, Location { line: 2, column: 3 });
+        assert!(d.hint.unwrap().contains("sluice catalog describe"));
+    }
+
+    #[tokio::test]
+    async fn points_at_the_unexpected_token() {
+        let (stmt, err) = planning_error("SELECT x,,\n FROM t").await;
+        let d = diagnose(&stmt, &err, &[]);
+        assert_eq!(d.location.line, 1, "{}", d.message);
+        assert!(d.hint.unwrap().contains("SQL reference"));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 pub mod ddl;
 pub mod diagnostics;
-mod render;
 pub mod script;
 pub mod windows;
 

@@ -5,8 +5,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
-use super::render::render;
-use crate::error::{Location, Result, SluiceError};
+use crate::error::{Located, Location, Result, SluiceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatementKind {
@@ -57,6 +56,11 @@ pub fn tokens(sql: &str) -> std::result::Result<Vec<TokenWithSpan>, (Location, S
 }
 
 impl Script {
+    /// `e`, rendered against this file.
+    pub fn error(&self, e: Located) -> SluiceError {
+        e.in_file(&self.file, &self.source)
+    }
+
     pub fn parse(file: &str, source: &str) -> Result<Script> {
         let dialect = GenericDialect {};
         let all = Tokenizer::new(&dialect, source)
@@ -66,13 +70,9 @@ impl Script {
                     line: e.location.line,
                     column: e.location.column,
                 };
-                SluiceError::Sql(render(
-                    file,
-                    source,
-                    loc,
-                    &e.message,
-                    Some("check quotes and comments"),
-                ))
+                Located::new(loc, e.message)
+                    .with_hint("check quotes and comments")
+                    .in_file(file, source)
             })?;
         let index = LineIndex::new(source);
         let mut statements = Vec::new();

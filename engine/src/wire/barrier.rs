@@ -97,7 +97,7 @@ impl Barrier {
     }
 
     /// Everything before the barrier is written.
-    fn acknowledge(&self) {
+    pub(crate) fn acknowledge(&self) {
         if let Some(ack) = &self.ack
             && let Some(open) = lock(&ack.release).take()
         {

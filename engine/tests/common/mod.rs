@@ -203,6 +203,22 @@ impl TestDb {
         format!("{MYSQL_SERVER}/{}", self.name)
     }
 
+    /// Creates the (empty) database, for a test that sets tables up before the job runs.
+    pub fn create(&self) {
+        use mysql_async::prelude::Queryable;
+        let sql = format!("CREATE DATABASE IF NOT EXISTS `{}`", self.name);
+        runtime().block_on(async move {
+            let pool = mysql_async::Pool::new(MYSQL_SERVER);
+            let mut conn = pool
+                .get_conn()
+                .await
+                .expect("connect to MariaDB at 127.0.0.1:3306");
+            conn.query_drop(sql).await.expect("create the database");
+            drop(conn);
+            pool.disconnect().await.ok();
+        });
+    }
+
     pub fn query(&self, sql: &str) -> Vec<mysql_async::Row> {
         use mysql_async::prelude::Queryable;
         let url = self.url();

@@ -23,11 +23,11 @@ use mysql_async::{Opts, OptsBuilder, Pool};
 
 pub use sink::MySqlSink;
 
-use super::retry::RetryPolicy;
+use super::retry::{Failure, RetryPolicy};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
 use crate::connectors::sink::sink_exec;
-use crate::error::SluiceError;
+use crate::error::{Retry, SluiceError};
 use crate::job::metrics::JobMetrics;
 
 const OPTIONS: &[&str] = &[
@@ -39,6 +39,30 @@ const OPTIONS: &[&str] = &[
     "retry.max_elapsed",
     "retry.initial_backoff",
 ];
+
+/// Whether retrying a failed MySQL call can help. Lost connections and a server going away
+/// can; so can contention (lock wait timeout, deadlock) and a server shutting down or
+/// refusing more connections. What the statement or its values got wrong (an unknown
+/// column or table, bad data, bad credentials) fails the same way every time.
+fn retry_of(e: &mysql_async::Error) -> Retry {
+    use mysql_async::{DriverError as D, Error as E};
+    /// ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK,
+    /// ER_OPTION_PREVENTS_STATEMENT (read-only during a failover), ER_QUERY_INTERRUPTED,
+    /// ER_CONNECTION_KILLED, and the client's CR_SERVER_GONE_ERROR / CR_SERVER_LOST.
+    const TRANSIENT_SERVER_CODES: [u16; 9] = [1040, 1053, 1205, 1213, 1290, 1317, 1927, 2006, 2013];
+    match e {
+        E::Io(_) | E::Other(_) => Retry::Helps,
+        E::Driver(
+            D::ConnectionClosed
+            | D::PoolDisconnected
+            | D::PacketOutOfOrder
+            | D::UnexpectedPacket { .. }
+            | D::BadCompressedPacketHeader,
+        ) => Retry::Helps,
+        E::Server(s) if TRANSIENT_SERVER_CODES.contains(&s.code) => Retry::Helps,
+        E::Driver(_) | E::Server(_) | E::Url(_) => Retry::CannotHelp,
+    }
+}
 
 /// What the source and the sink share: where the table is and how to reach it.
 #[derive(Debug, Clone)]
@@ -64,11 +88,20 @@ impl MySqlTarget {
     }
 
     pub fn error(&self, what: &str, e: impl std::fmt::Display) -> DataFusionError {
-        SluiceError::connector(
-            &self.name,
-            format!("{what} ({}.{}): {e}", self.display_url(), self.table),
-        )
-        .into()
+        SluiceError::connector(&self.name, self.context(what, e)).into()
+    }
+
+    /// A failed MySQL call, and whether trying again can succeed.
+    pub fn failure(&self, what: &str, e: mysql_async::Error) -> Failure<String> {
+        let retry = retry_of(&e);
+        Failure {
+            error: self.context(what, e),
+            retry,
+        }
+    }
+
+    fn context(&self, what: &str, e: impl std::fmt::Display) -> String {
+        format!("{what} ({}.{}): {e}", self.display_url(), self.table)
     }
 
     pub fn database(&self) -> Option<&str> {

@@ -15,7 +15,7 @@ use mysql_async::{Conn, Params, Pool, TxOpts};
 use super::MySqlTarget;
 use super::schema::{create_table_sql, delete_partition_sql, upsert_sql};
 use super::values::{bindable_columns, params};
-use crate::connectors::retry::RetryPolicy;
+use crate::connectors::retry::{Failure, RetryPolicy};
 use crate::connectors::sink::TableSink;
 use crate::job::metrics::SinkMetrics;
 use crate::wire::SinkInput;
@@ -81,7 +81,10 @@ impl MySqlSink {
         let mut written = 0u64;
         let mut replaced: HashSet<Vec<u8>> = HashSet::new();
         while let Some(batch) = data.next_rows().await {
-            let rows = self.write_batch(conn, &batch?, &mut replaced).await?;
+            let rows = self
+                .write_batch(conn, &batch?, &mut replaced)
+                .await
+                .map_err(|f| f.into_error(&self.target.name))?;
             self.metrics.rows.fetch_add(rows, Ordering::Relaxed);
             written += rows;
         }
@@ -103,6 +106,7 @@ impl MySqlSink {
                 batch.num_rows(),
                 self.target.display_url()
             );
+            let t = &self.target;
             let (rows, now_replaced) = self
                 .retry
                 .run(&what, || async {
@@ -110,18 +114,17 @@ impl MySqlSink {
                     let mut conn = pool
                         .get_conn()
                         .await
-                        .map_err(|e| self.target.error("connecting", e))?;
+                        .map_err(|e| t.failure("connecting", e))?;
                     let mut tx = conn
                         .start_transaction(TxOpts::default())
                         .await
-                        .map_err(|e| self.target.error("starting a transaction", e))?;
+                        .map_err(|e| t.failure("starting a transaction", e))?;
                     let rows = self.write_batch(&mut tx, &batch, &mut replaced).await?;
-                    tx.commit()
-                        .await
-                        .map_err(|e| self.target.error("committing", e))?;
-                    Ok::<_, datafusion::error::DataFusionError>((rows, replaced))
+                    tx.commit().await.map_err(|e| t.failure("committing", e))?;
+                    Ok((rows, replaced))
                 })
-                .await?;
+                .await
+                .map_err(|gave_up| gave_up.into_error(&t.name))?;
             replaced = now_replaced;
             written += rows;
             self.metrics.rows.fetch_add(rows, Ordering::Relaxed);
@@ -134,7 +137,7 @@ impl MySqlSink {
         conn: &mut Q,
         batch: &RecordBatch,
         replaced: &mut HashSet<Vec<u8>>,
-    ) -> Result<u64> {
+    ) -> std::result::Result<u64, Failure<String>> {
         let t = &self.target;
         let n_cols = t.schema.fields().len().max(1);
         let rows_per_statement = self.batch_size.min(MAX_PLACEHOLDERS / n_cols).max(1);
@@ -149,7 +152,7 @@ impl MySqlSink {
             let values = params(&columns, start..end)?;
             conn.exec_drop(sql, Params::Positional(values))
                 .await
-                .map_err(|e| t.error("upserting rows", e))?;
+                .map_err(|e| t.failure("upserting rows", e))?;
             written += (end - start) as u64;
             start = end;
         }
@@ -167,7 +170,7 @@ impl MySqlSink {
         columns: &[ArrayRef],
         rows: usize,
         replaced: &mut HashSet<Vec<u8>>,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), Failure<String>> {
         if self.partition_cols.is_empty() {
             return Ok(());
         }
@@ -186,7 +189,7 @@ impl MySqlSink {
             let sql = delete_partition_sql(&t.table, &t.schema, &self.partition_cols);
             conn.exec_drop(sql, Params::Positional(values))
                 .await
-                .map_err(|e| t.error("replacing a partition", e))?;
+                .map_err(|e| t.failure("replacing a partition", e))?;
         }
         Ok(())
     }

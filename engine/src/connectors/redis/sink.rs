@@ -17,6 +17,7 @@ use redis::{ErrorKind, RedisError, RetryMethod};
 
 use super::template::Cells;
 use super::{RedisTarget, Shape};
+use crate::connectors::retry::Failure;
 use crate::connectors::sink::TableSink;
 use crate::job::metrics::SinkMetrics;
 use crate::sync::lock;
@@ -172,36 +173,23 @@ impl RedisSink {
     async fn send(&self, conn: &Connection, pipe: &redis::Pipeline) -> Result<()> {
         let t = &self.target;
         let what = format!("table '{}': writing to {}", t.name, t.display_url());
-        let outcome = t
-            .retry
+        let failed = |e: &RedisError| format!("writing ({}): {e}", t.display_url());
+        t.retry
             .run(&what, || async {
-                // Only a bad client configuration fails here: not worth retrying.
-                let mut c = match conn.get() {
-                    Ok(c) => c,
-                    Err(e) => return Ok(Err(e)),
-                };
-                match pipe.exec_async(&mut c).await {
-                    Ok(()) => Ok(Ok(())),
-                    // Ok(Err): stops the retries, as waiting cannot fix it (wrong type, bad password).
-                    Err(e) if is_permanent(&e) => Ok(Err(e)),
-                    Err(e) => {
+                // Only a bad client configuration fails here.
+                let mut c = conn.get().map_err(|e| Failure::permanent(failed(&e)))?;
+                pipe.exec_async(&mut c).await.map_err(|e| {
+                    if is_permanent(&e) {
+                        // Waiting cannot fix it (wrong type, bad password).
+                        Failure::permanent(failed(&e))
+                    } else {
                         conn.after_failure(&e);
-                        Err(e)
+                        Failure::transient(failed(&e))
                     }
-                }
+                })
             })
-            .await;
-        match outcome {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(t.error("writing", e)),
-            Err(e) => Err(t.error(
-                &format!(
-                    "writing (gave up after retrying for {} s)",
-                    t.retry.max_elapsed.as_secs_f64()
-                ),
-                e,
-            )),
-        }
+            .await
+            .map_err(|gave_up| gave_up.into_error(&t.name))
     }
 }
 

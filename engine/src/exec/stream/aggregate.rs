@@ -833,3 +833,188 @@ pub fn event_millis(array: &ArrayRef) -> Result<Vec<Option<i64>>> {
         .iter()
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The operator on small hand-made batches: (event time, course, user) rows, COUNT of
+    //! rows and COUNT(DISTINCT user) per course and window.
+
+    use datafusion::arrow::array::StringArray;
+    use datafusion::functions_aggregate::count::count_udaf;
+    use datafusion::physical_expr::aggregate::AggregateExprBuilder;
+    use datafusion::physical_expr::expressions::col;
+
+    use super::*;
+
+    const S: i64 = 1_000;
+
+    fn input_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new(
+                "ts",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("course", DataType::Utf8, true),
+            Field::new("user", DataType::Utf8, true),
+        ]))
+    }
+
+    fn operator(kind: WindowKind) -> WindowAggregate {
+        let input = input_schema();
+        let count = |column: &str, distinct: bool| {
+            let builder =
+                AggregateExprBuilder::new(count_udaf(), vec![col(column, &input).unwrap()])
+                    .schema(Arc::clone(&input))
+                    .alias(if distinct { "uv" } else { "pv" });
+            let builder = if distinct {
+                builder.distinct()
+            } else {
+                builder
+            };
+            AggregateCall {
+                function: Arc::new(builder.build().unwrap()),
+                filter: None,
+            }
+        };
+        let output = Arc::new(Schema::new(vec![
+            Field::new(
+                "window_start",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("course", DataType::Utf8, true),
+            Field::new("pv", DataType::Int64, false),
+            Field::new("uv", DataType::Int64, false),
+        ]));
+        WindowAggregate::try_new(WindowAggregateSpec {
+            kind,
+            time: Some(col("ts", &input).unwrap()),
+            window_position: 0,
+            keys: vec![col("course", &input).unwrap()],
+            aggregates: vec![count("user", false), count("user", true)],
+            input_schema: input,
+            output_schema: output,
+        })
+        .unwrap()
+    }
+
+    /// Rows of (seconds, course, user).
+    fn rows(rows: &[(i64, &str, &str)]) -> RecordBatch {
+        let ts: TimestampMillisecondArray = rows.iter().map(|r| Some(r.0 * S)).collect();
+        let course: StringArray = rows.iter().map(|r| Some(r.1)).collect();
+        let user: StringArray = rows.iter().map(|r| Some(r.2)).collect();
+        RecordBatch::try_new(
+            input_schema(),
+            vec![
+                Arc::new(ts.with_timezone("UTC")),
+                Arc::new(course),
+                Arc::new(user),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// The emitted rows as `start(s) course pv uv` lines, sorted.
+    fn lines(batches: &[RecordBatch]) -> Vec<String> {
+        let mut out = Vec::new();
+        for b in batches {
+            let starts = b.column(0).as_primitive::<TimestampMillisecondType>();
+            let course = b.column(1).as_string::<i32>();
+            let pv = b
+                .column(2)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            let uv = b
+                .column(3)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            for r in 0..b.num_rows() {
+                out.push(format!(
+                    "{} {} {} {}",
+                    starts.value(r) / S,
+                    course.value(r),
+                    pv.value(r),
+                    uv.value(r)
+                ));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_tumbling_window_is_emitted_once_the_watermark_reaches_its_end() {
+        let mut op = operator(WindowKind::Tumble { size_ms: 10 * S });
+        let late = op
+            .process(&rows(&[
+                (1, "a", "u1"),
+                (2, "a", "u1"),
+                (5, "b", "u2"),
+                (12, "a", "u3"),
+            ]))
+            .unwrap();
+        assert!(late.is_none());
+        assert!(op.advance(10 * S - 1).unwrap().is_empty(), "still open");
+        let closed = op.advance(10 * S).unwrap();
+        assert_eq!(lines(&closed), ["0 a 2 1", "0 b 1 1"]);
+        // A row of the closed window is late and changes nothing; the next window's row counts.
+        let late = op
+            .process(&rows(&[(3, "a", "u9"), (15, "a", "u3")]))
+            .unwrap();
+        assert_eq!(late.map(|l| l.rows.num_rows()), Some(1));
+        assert_eq!(lines(&op.advance(i64::MAX).unwrap()), ["10 a 2 1"]);
+        assert_eq!(op.state_bytes(), 0, "closed windows free their state");
+    }
+
+    #[test]
+    fn a_hopping_window_counts_a_row_in_every_window_holding_it() {
+        let mut op = operator(WindowKind::Hop {
+            slide_ms: 5 * S,
+            size_ms: 10 * S,
+        });
+        op.process(&rows(&[(7, "a", "u1"), (8, "a", "u2")]))
+            .unwrap();
+        let closed = op.advance(i64::MAX).unwrap();
+        assert_eq!(lines(&closed), ["0 a 2 2", "5 a 2 2"]);
+    }
+
+    #[test]
+    fn sessions_close_a_gap_after_their_last_row() {
+        let mut op = operator(WindowKind::Session { gap_ms: 5 * S });
+        op.process(&rows(&[
+            (1, "a", "u1"),
+            (3, "a", "u2"),
+            (20, "a", "u1"),
+            (2, "b", "u1"),
+        ]))
+        .unwrap();
+        // The sessions of a (1..3) and b (2) end at 8 s and 7 s; a's second one is open.
+        let closed = op.advance(8 * S).unwrap();
+        assert_eq!(lines(&closed), ["1 a 2 2", "2 b 1 1"]);
+        assert_eq!(lines(&op.advance(i64::MAX).unwrap()), ["20 a 1 1"]);
+    }
+
+    #[test]
+    fn a_restored_snapshot_emits_what_the_original_would() {
+        let first = rows(&[(1, "a", "u1"), (2, "b", "u2"), (11, "a", "u1")]);
+        let second = rows(&[(3, "a", "u2"), (4, "a", "u1"), (12, "b", "u3")]);
+        let mut original = operator(WindowKind::Tumble { size_ms: 10 * S });
+        original.process(&first).unwrap();
+        original.advance(500).unwrap();
+        let files: Vec<Vec<u8>> = original
+            .snapshot()
+            .unwrap()
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect();
+        assert_eq!(files.len(), 2, "one file per open window");
+        let mut restored = operator(WindowKind::Tumble { size_ms: 10 * S });
+        restored.restore(original.watermark(), &files).unwrap();
+        assert_eq!(restored.watermark(), 500);
+        for op in [&mut original, &mut restored] {
+            op.process(&second).unwrap();
+        }
+        let expected = lines(&original.advance(i64::MAX).unwrap());
+        assert_eq!(expected, ["0 a 3 2", "0 b 1 1", "10 a 1 1", "10 b 1 1"]);
+        assert_eq!(lines(&restored.advance(i64::MAX).unwrap()), expected);
+    }
+}

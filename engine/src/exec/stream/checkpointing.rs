@@ -231,3 +231,171 @@ pub fn split_positions(source: &SourceState) -> SplitPositions {
         .filter_map(|s| Some((s.split.clone()?, s.position.clone()?)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::checkpoint::{FromCheckpoint, PositionCommitter, SplitState};
+    use crate::wire::{Barrier, SinkState};
+
+    /// A coordinator of one source and one statement over checkpoints in `dir`, with the
+    /// source's trigger receiver and the report sender the tasks would hold.
+    fn coordinator(
+        dir: &std::path::Path,
+    ) -> (
+        Coordinator,
+        mpsc::UnboundedReceiver<u64>,
+        mpsc::UnboundedSender<Report>,
+    ) {
+        let config = CheckpointConfig {
+            dir: dir.to_path_buf(),
+            interval: Duration::from_millis(10),
+            timeout: Duration::from_secs(5),
+            retained: 2,
+            from: FromCheckpoint::Latest,
+        };
+        let checkpoints = Arc::new(JobCheckpoints {
+            store: CheckpointStore::new(dir),
+            config,
+            job: "job.sql".into(),
+            fingerprint: "f".into(),
+            restored: None,
+        });
+        let (trigger, triggered) = mpsc::unbounded_channel();
+        let (reporter, reports) = mpsc::unbounded_channel();
+        let coordinator = Coordinator {
+            checkpoints,
+            triggers: vec![trigger],
+            statements: 1,
+            reports,
+            positions: Arc::new(SourcePositions::default()),
+            metrics: Arc::new(JobMetrics::default()),
+        };
+        (coordinator, triggered, reporter)
+    }
+
+    fn source(id: u64, offset: Option<&str>) -> Report {
+        Report::Source {
+            id,
+            index: 0,
+            state: SourceState {
+                name: "events".into(),
+                watermark: 1_000,
+                splits: vec![SplitState {
+                    split: Some("0".into()),
+                    watermark: 1_000,
+                    position: offset.map(str::to_string),
+                }],
+            },
+        }
+    }
+
+    fn statement(id: u64, acks: Vec<BarrierAck>) -> Report {
+        Report::Statement {
+            id,
+            index: 0,
+            state: StatementState {
+                inputs: vec![],
+                stages: vec![],
+            },
+            acks,
+        }
+    }
+
+    #[derive(Default)]
+    struct Committed(Mutex<Vec<SplitPositions>>);
+
+    impl PositionCommitter for Committed {
+        fn commit(&self, positions: &SplitPositions) -> Result<(), String> {
+            self.0.lock().unwrap().push(positions.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_completes_once_every_part_reported_and_every_sink_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, mut triggered, reporter) = coordinator(dir.path());
+        let committed = Arc::new(Committed::default());
+        c.positions.register_committer("events", committed.clone());
+        let (barrier, ack) = Barrier::for_sink(1);
+        barrier.attach(SinkState::of("out", &serde_json::json!({"n": 7})));
+        // A report of an older checkpoint is not this one's.
+        reporter.send(source(0, Some("1"))).unwrap();
+        reporter.send(source(1, Some("42"))).unwrap();
+        reporter.send(statement(1, vec![ack])).unwrap();
+        let sink_writes = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            barrier.acknowledge();
+        });
+        assert_eq!(c.checkpoint(1).await, Ok(true));
+        sink_writes.await.unwrap();
+        assert_eq!(triggered.recv().await, Some(1));
+
+        let manifest = c.checkpoints.store.latest().unwrap().expect("checkpoint 1");
+        assert_eq!(manifest.id, 1);
+        assert_eq!(
+            manifest.sources[0].splits[0].position.as_deref(),
+            Some("42")
+        );
+        assert_eq!(manifest.statements.len(), 1);
+        assert_eq!(manifest.sinks[0].name, "out");
+        assert_eq!(manifest.sinks[0].state["n"], 7);
+        // Only a complete checkpoint's positions go back to the source's system.
+        let positions = committed.0.lock().unwrap().clone();
+        assert_eq!(
+            positions,
+            vec![SplitPositions::from([("0".into(), "42".into())])]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_statement_abandons_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, _triggered, reporter) = coordinator(dir.path());
+        reporter.send(source(1, Some("5"))).unwrap();
+        reporter
+            .send(Report::Failed {
+                id: 1,
+                what: "disk full".into(),
+            })
+            .unwrap();
+        assert_eq!(c.checkpoint(1).await, Err("disk full".into()));
+        assert!(c.checkpoints.store.latest().unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_source_that_cannot_say_where_it_is_turns_checkpoints_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, _triggered, reporter) = coordinator(dir.path());
+        reporter.send(source(1, None)).unwrap();
+        reporter.send(statement(1, vec![])).unwrap();
+        assert_eq!(c.checkpoint(1).await, Ok(false));
+        assert!(!c.checkpoints.store.checkpoint_dir(1).exists());
+    }
+
+    #[tokio::test]
+    async fn an_ended_source_ends_checkpointing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, triggered, _reporter) = coordinator(dir.path());
+        drop(triggered);
+        assert_eq!(c.checkpoint(1).await, Ok(false));
+        assert!(!c.checkpoints.store.checkpoint_dir(1).exists());
+    }
+
+    #[tokio::test]
+    async fn old_checkpoints_are_pruned_to_the_retained_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, _triggered, reporter) = coordinator(dir.path());
+        for id in 1..=4 {
+            reporter.send(source(id, Some(&id.to_string()))).unwrap();
+            reporter.send(statement(id, vec![])).unwrap();
+            assert_eq!(c.checkpoint(id).await, Ok(true));
+        }
+        assert_eq!(c.checkpoints.store.ids().unwrap(), vec![4, 3]);
+        assert_eq!(c.metrics.checkpoints.load(Ordering::Relaxed), 4);
+    }
+}
