@@ -5,8 +5,8 @@
 //! paths of every source file, checks them against this list and finds no import cycle
 //! between files.
 //!
-//! 1. `error`, `sync`, `units`, `generator` — the error type, lock helpers, the one duration
-//!    and size grammar, the imooc log generator.
+//! 1. `error`, `sync`, `units` — the error type, lock helpers, the one duration and size
+//!    grammar. (The imooc log generator is a crate of its own, `sluice-loggen`.)
 //! 2. `catalog` — what tables exist: YAML, profiles, variables, table definitions.
 //! 3. `sql` — job files cut into located statements, Flink-style DDL, diagnostics.
 //! 4. `wire` — the stream wire protocol: data and control signals as one message type, and
@@ -24,7 +24,6 @@ pub mod cli;
 pub mod connectors;
 pub mod error;
 pub mod exec;
-pub mod generator;
 pub mod job;
 pub mod launch;
 pub mod plan;

@@ -12,9 +12,9 @@ use chrono::{FixedOffset, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::producer::FutureProducer;
+use sluice_loggen::{GeneratorConfig, LogGenerator, TEST_LINES};
 
 use crate::connectors::kafka::{DeliveryQueue, ensure_topic, producer};
-use crate::generator::{GeneratorConfig, LogGenerator, TEST_LINES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProduceTo {

@@ -39,6 +39,7 @@ use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
+use sluice_loggen::{GeneratorConfig, LogGenerator, push_ip};
 use sluice_udfs::cms::{cms_id, cms_type};
 use sluice_udfs::ip::{Region, Xdb, is_internal_addr, shared_xdb};
 
@@ -46,7 +47,6 @@ use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
 use crate::catalog::types::sql_type_name;
 use crate::error::SluiceError;
-use crate::generator::{GeneratorConfig, LogGenerator, push_ip};
 use crate::job::ExecMode;
 use crate::job::metrics::{JobMetrics, SourceMetrics};
 

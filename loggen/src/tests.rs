@@ -3,6 +3,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Timelike};
 
 use super::*;
+use crate::model::{ip4, is_internal};
+use crate::text::{push_hex, push_secs3, push_u64};
 
 /// Splits a line on spaces, keeping `"..."` fields whole (quotes removed). The time field
 /// `[10/Nov/2016:00:01:02 +0800]` is two tokens, so a well-formed line has 17.

@@ -1,14 +1,14 @@
 //! Static tables for the access-log generator, taken from the shape of the real
 //! 10 Nov 2016 imooc sample (`testdata/imooc/10000_access.log`).
 
-pub(super) const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
 /// The /16 networks of the real sample's public clients (`testdata/imooc/10000_access.log`):
 /// generated clients live in them, so countries, provinces and ISPs come out much as in the
 /// real traffic.
-pub(super) const CLIENT_PREFIXES: [[u8; 2]; 986] = [
+pub(crate) const CLIENT_PREFIXES: [[u8; 2]; 986] = [
     [1, 30],
     [1, 62],
     [1, 81],
@@ -998,7 +998,7 @@ pub(super) const CLIENT_PREFIXES: [[u8; 2]; 986] = [
 ];
 
 /// Desktop browsers (the sample's most common user agents).
-pub(super) const DESKTOP_UAS: [&str; 24] = [
+pub(crate) const DESKTOP_UAS: [&str; 24] = [
     "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/45.0.2454.101 Safari/537.36",
     "Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/45.0.2454.101 Safari/537.36",
     "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/45.0.2454.101 Safari/537.36",
@@ -1026,7 +1026,7 @@ pub(super) const DESKTOP_UAS: [&str; 24] = [
 ];
 
 /// Mobile browsers (used for m.imooc.com and a share of phone users).
-pub(super) const MOBILE_WEB_UAS: [&str; 6] = [
+pub(crate) const MOBILE_WEB_UAS: [&str; 6] = [
     "Mozilla/5.0 (Linux; U; Android 6.0; zh-CN; x600 Build/ABXCNOP5801810092S) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/40.0.2214.89 UCBrowser/11.1.5.871 Mobile Safari/537.36",
     "Mozilla/5.0 (Linux; Android 6.0; HUAWEI VIE-AL10 Build/HUAWEIVIE-AL10) AppleWebKit/537.36(KHTML,like Gecko) Version/4.0 Mobile Safari/537.36",
     "Mozilla/5.0 (Linux; U; Android 5.1.1; zh-cn; SM-A5100 Build/LMY47X) AppleWebKit/537.36 (KHTML, like Gecko)Version/4.0 Chrome/37.0.0.0 MQQBrowser/7.0 Mobile Safari/537.36",
@@ -1036,7 +1036,7 @@ pub(super) const MOBILE_WEB_UAS: [&str; 6] = [
 ];
 
 /// The imooc Android app.
-pub(super) const ANDROID_APP_UAS: [&str; 10] = [
+pub(crate) const ANDROID_APP_UAS: [&str; 10] = [
     "mukewang/5.0.0 (Android 5.1.1; Xiaomi Redmi 3 Build/LMY47V),Network 2G/3G",
     "mukewang/5.0.1 (Android 5.0.2; Xiaomi Redmi Note 2 Build/LRX22G),Network WIFI",
     "mukewang/5.0.0 (Android 4.4.2; Xiaomi 2014501 Build/KOT49H),Network WIFI",
@@ -1050,7 +1050,7 @@ pub(super) const ANDROID_APP_UAS: [&str; 10] = [
 ];
 
 /// The imooc iOS app.
-pub(super) const IOS_APP_UAS: [&str; 5] = [
+pub(crate) const IOS_APP_UAS: [&str; 5] = [
     "mukewang/5.0.2 (iPhone; iOS 10.1.1; Scale/2.00)",
     "mukewang/5.0.2 (iPhone; iOS 8.4.1; Scale/2.00)",
     "mukewang/5.0.2 (iPhone; iOS 10.0.1; Scale/3.00)",
@@ -1058,17 +1058,17 @@ pub(super) const IOS_APP_UAS: [&str; 5] = [
     "mukewang/4.3.2 (iPhone; iOS 7.1.2; Scale/2.00)",
 ];
 
-pub(super) const UA_BAIDUSPIDER: &str =
+pub(crate) const UA_BAIDUSPIDER: &str =
     "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)";
-pub(super) const UA_GOOGLEBOT: &str =
+pub(crate) const UA_GOOGLEBOT: &str =
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-pub(super) const UA_CURL: &str = "curl/7.19.7 (x86_64-redhat-linux-gnu) libcurl/7.19.7 NSS/3.16.2.3 Basic ECC zlib/1.2.3 libidn/1.18 libssh2/1.4.2";
-pub(super) const UA_WEBSOCKETS: &str = "android-websockets-2.0";
-pub(super) const UA_GO: &str = "Go-http-client/1.1";
-pub(super) const UA_PYTHON: &str = "python-requests/2.10.0";
+pub(crate) const UA_CURL: &str = "curl/7.19.7 (x86_64-redhat-linux-gnu) libcurl/7.19.7 NSS/3.16.2.3 Basic ECC zlib/1.2.3 libidn/1.18 libssh2/1.4.2";
+pub(crate) const UA_WEBSOCKETS: &str = "android-websockets-2.0";
+pub(crate) const UA_GO: &str = "Go-http-client/1.1";
+pub(crate) const UA_PYTHON: &str = "python-requests/2.10.0";
 
 /// www.imooc.com static resources and their sizes (as served in the sample).
-pub(super) const WWW_STATIC: [(&str, u32); 24] = [
+pub(crate) const WWW_STATIC: [(&str, u32); 24] = [
     (
         "/static/sea-modules/seajs/seajs-text/1.0.3/seajs-text.js?v=201611082232",
         2051,
@@ -1123,7 +1123,7 @@ pub(super) const WWW_STATIC: [(&str, u32); 24] = [
 ];
 
 /// m.imooc.com static resources.
-pub(super) const MOBILE_STATIC: [(&str, u32); 8] = [
+pub(crate) const MOBILE_STATIC: [(&str, u32); 8] = [
     ("/m/fonts/style.css", 828),
     ("/m/lib/zepto/zepto.js", 9800),
     ("/m/js/util/cookie.js", 628),
@@ -1135,7 +1135,7 @@ pub(super) const MOBILE_STATIC: [(&str, u32); 8] = [
 ];
 
 /// coding.imooc.com static resources.
-pub(super) const CODING_STATIC: [(&str, u32); 7] = [
+pub(crate) const CODING_STATIC: [(&str, u32); 7] = [
     ("/static/module/wap/class/js/zepto.min.js", 22661),
     ("/static/module/common/font/fonts/sz.ttf?jftt03", 13232),
     ("/static/module/common/img/menu_icon.png", 2495),
@@ -1147,7 +1147,7 @@ pub(super) const CODING_STATIC: [(&str, u32); 7] = [
 
 /// App API endpoints (`POST /api3/<name>`), each with an args style and a typical size.
 #[derive(Clone, Copy)]
-pub(super) enum ApiArgs {
+pub(crate) enum ApiArgs {
     /// `cid=..&timestamp=..&uid=..&secrect=..&token=..`
     Plain,
     /// `cid=..&timestamp=..&uid=..&secrect=..&uuid=..&token=..`
@@ -1162,7 +1162,7 @@ pub(super) enum ApiArgs {
     CourseList,
 }
 
-pub(super) const API3: [(&str, ApiArgs, u32, u32); 20] = [
+pub(crate) const API3: [(&str, ApiArgs, u32, u32); 20] = [
     // (name, args, weight, median bytes)
     ("savemediafinish", ApiArgs::MediaFinish, 103, 103),
     ("getinvitemeuserlist", ApiArgs::UuidFirst, 96, 115),
@@ -1187,36 +1187,36 @@ pub(super) const API3: [(&str, ApiArgs, u32, u32); 20] = [
 ];
 
 /// Course list categories seen in `/course/list?c=..` referers.
-pub(super) const COURSE_LIST_CATS: [&str; 8] = [
+pub(crate) const COURSE_LIST_CATS: [&str; 8] = [
     "fe", "be", "mobile", "data", "photo", "cloud", "java", "python",
 ];
 
 /// Search words seen in `/search/?words=..` referers.
-pub(super) const SEARCH_WORDS: [&str; 6] = ["mongodb", "java", "python", "spark", "vue", "php"];
+pub(crate) const SEARCH_WORDS: [&str; 6] = ["mongodb", "java", "python", "spark", "vue", "php"];
 
 /// Upstreams for www.imooc.com / m.imooc.com.
-pub(super) const WWW_UPSTREAMS: [&str; 5] = [
+pub(crate) const WWW_UPSTREAMS: [&str; 5] = [
     "10.100.136.64:80",
     "10.100.136.65:80",
     "10.100.136.64:80",
     "10.100.136.65:80",
     "10.100.134.244:80",
 ];
-pub(super) const CODING_UPSTREAMS: [&str; 4] = [
+pub(crate) const CODING_UPSTREAMS: [&str; 4] = [
     "10.100.135.24:80",
     "10.100.135.25:80",
     "10.100.135.57:80",
     "10.100.135.58:80",
 ];
-pub(super) const CDN_UPSTREAMS: [&str; 3] =
+pub(crate) const CDN_UPSTREAMS: [&str; 3] =
     ["10.100.133.97:80", "10.100.133.98:80", "10.100.133.99:80"];
-pub(super) const CHAT_UPSTREAM: &str = "10.100.15.239:80";
-pub(super) const STATIC_UPSTREAM: &str = "10.100.15.240:80";
-pub(super) const IDE_UPSTREAM: &str = "10.100.135.254:30800";
-pub(super) const CR_UPSTREAM: &str = "10.100.132.152:80";
+pub(crate) const CHAT_UPSTREAM: &str = "10.100.15.239:80";
+pub(crate) const STATIC_UPSTREAM: &str = "10.100.15.240:80";
+pub(crate) const IDE_UPSTREAM: &str = "10.100.135.254:30800";
+pub(crate) const CR_UPSTREAM: &str = "10.100.132.152:80";
 
 /// Hex digits for tokens.
-pub(super) const HEX: &[u8; 16] = b"0123456789abcdef";
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Characters of socket.io session ids.
-pub(super) const ALNUM: &[u8; 62] =
+pub(crate) const ALNUM: &[u8; 62] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -1,0 +1,18 @@
+//! Fixed real lines of the imooc sample.
+
+/// Ten fixed real lines from the imooc sample (for `sluice produce --mode test`): video
+/// (also the `/video/<id>/0` variant), code, learn (also `?src=360onebox`), article
+/// (`?from=itblog`), other hosts (coding.imooc.com, m.imooc.com), `-` referers and an
+/// internal IP.
+pub const TEST_LINES: [&str; 10] = [
+    r#"117.35.88.11 - - [10/Nov/2016:00:01:02 +0800] "GET /article/ajaxcourserecommends?id=124 HTTP/1.1" 200 2345 "www.imooc.com" "http://www.imooc.com/code/1852" - "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/54.0.2840.71 Safari/537.36" "-" 10.100.136.65:80 200 0.616 0.616"#,
+    r#"113.140.11.123 - - [10/Nov/2016:00:01:02 +0800] "POST /course/ajaxmediauser/ HTTP/1.1" 200 54 "www.imooc.com" "http://www.imooc.com/video/5915/0" mid=5915&time=60.01200000000006&learn_time=284.9 "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/51.0.2704.79 Safari/537.36 Edge/14.14393" "-" 10.100.134.244:80 200 0.029 0.029"#,
+    r#"183.162.52.7 - - [10/Nov/2016:00:01:02 +0800] "POST /api3/getadv HTTP/1.1" 200 813 "www.imooc.com" "-" cid=0&timestamp=1478707261865&uid=2871142&marking=androidbanner&secrect=a6e8e14701ffe9f6063934780d9e2e6d&token=f51e97d1cb1a9caac669ea8acc162b96 "mukewang/5.0.0 (Android 5.1.1; Xiaomi Redmi 3 Build/LMY47V),Network 2G/3G" "-" 10.100.134.244:80 200 0.027 0.027"#,
+    r#"10.100.0.1 - - [10/Nov/2016:00:01:02 +0800] "HEAD / HTTP/1.1" 301 0 "117.121.101.40" "-" - "curl/7.19.7 (x86_64-redhat-linux-gnu) libcurl/7.19.7 NSS/3.16.2.3 Basic ECC zlib/1.2.3 libidn/1.18 libssh2/1.4.2" "-" - - - 0.000"#,
+    r#"101.200.101.201 - - [10/Nov/2016:00:01:03 +0800] "GET /static/img/common/logo.png?t=1478707261014 HTTP/1.1" 200 4468 "static.mukewang.com" "http://www.imooc.com/article/4779?from=itblog" - "Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/54.0.2840.71 Safari/537.36" "219.136.60.213" 10.100.15.240:80 200 0.002 0.002"#,
+    r#"222.131.22.52 - - [10/Nov/2016:00:01:05 +0800] "GET /course/AjaxCourseMembers?ids=124 HTTP/1.1" 200 85 "www.imooc.com" "http://www.imooc.com/learn/124" - "Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/45.0.2454.101 Safari/537.36" "-" 10.100.136.64:80 200 0.172 0.172"#,
+    r#"14.154.180.16 - - [10/Nov/2016:00:01:06 +0800] "POST /course/ajaxmediauser/ HTTP/1.1" 200 54 "www.imooc.com" "http://www.imooc.com/video/9886" mid=9886&time=120.00399999999999&learn_time=446.4 "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_12_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/54.0.2840.71 Safari/537.36" "-" 10.100.136.64:80 200 0.272 0.272"#,
+    r#"49.52.99.46 - - [10/Nov/2016:00:01:09 +0800] "POST /course/ajaxmediauser/ HTTP/1.1" 200 54 "m.imooc.com" "http://m.imooc.com/video/2168" mid=2168&time=136056.193&learn_time=5.4 "Mozilla/5.0 (Linux; Android 4.0.4; Galaxy Nexus Build/IMM76B) AppleWebKit/535.19 (KHTML, like Gecko) Chrome/18.0.1025.133 Mobile Safari/535.19" "-" 10.100.136.65:80 200 0.017 0.017"#,
+    r#"115.34.187.133 - - [10/Nov/2016:00:01:35 +0800] "GET /static/component/logic/login/tpl/erweima.js?v=201611082232 HTTP/1.1" 200 1239 "www.imooc.com" "http://www.imooc.com/learn/85/?src=360onebox" - "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/45.0.2454.101 Safari/537.36" "-" 10.100.136.65:80 200 0.001 0.001"#,
+    r#"223.73.113.60 - - [10/Nov/2016:00:01:41 +0800] "GET /static/lib/util/autocomplete.js?v=201610270060 HTTP/1.1" 200 8853 "coding.imooc.com" "http://coding.imooc.com/" - "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_12) AppleWebKit/602.1.50 (KHTML, like Gecko) Maxthon/4.5.3" "-" 10.100.135.25:80 200 0.002 0.002"#,
+];
