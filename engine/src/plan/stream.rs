@@ -25,7 +25,9 @@ use datafusion::datasource::{provider_as_source, source_as_provider};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::logical_expr::{Expr, LogicalPlan, Projection, SubqueryAlias, TableScanBuilder};
+use datafusion::logical_expr::{
+    Aggregate, Expr, LogicalPlan, Projection, SubqueryAlias, TableScanBuilder,
+};
 use datafusion::physical_expr::aggregate::LoweredAggregateBuilder;
 use datafusion::physical_expr::create_physical_expr;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -141,9 +143,11 @@ async fn plan_statement(
     output: Output,
     sources: &mut Vec<StreamSource>,
 ) -> Result<StreamStatement> {
-    let fail =
-        |message: String, hint: Option<&str>| script.error(refuse(message, hint).or_at(stmt.start));
-    let df_err = |e| plan_error(session, script, stmt, e);
+    let at = StatementAt {
+        session,
+        script,
+        stmt,
+    };
     let state = session.ctx.state();
     let logical = logical_plan(session, script, stmt).await?;
     // The rows an INSERT writes are its input (already cast to the table's columns).
@@ -151,15 +155,66 @@ async fn plan_statement(
         LogicalPlan::Dml(dml) => Arc::unwrap_or_clone(dml.input),
         other => other,
     };
-    let query = inline_views(query).map_err(df_err)?;
+    let query = inline_views(query).map_err(|e| at.df(e))?;
     let query = state
         .analyzer()
         .execute_and_check(query, state.config_options(), |_, _| {})
-        .map_err(df_err)?;
+        .map_err(|e| at.df(e))?;
+    let (query, scanned) = scans_to_slots(query).map_err(|e| at.df(e))?;
+    let read = open_sources(session, scanned, sources)
+        .await
+        .map_err(|e| at.df(e))?;
 
-    // Source scans become slots; every source is scanned once for the whole job.
-    let mut read = Vec::new();
-    let mut pending_sources = Vec::new();
+    let schema = Arc::new(query.schema().as_arrow().clone());
+    let sink = plan_sink(session, &output, &schema)
+        .await
+        .map_err(|e| at.df(e))?;
+    let body = if contains_aggregate(&query) {
+        plan_windowed(&at, query, &read, sources).await?
+    } else {
+        check_row_wise(&query).map_err(|e| at.refused(e))?;
+        let plan = state
+            .create_physical_plan(&query)
+            .await
+            .map_err(|e| at.df(e))?;
+        StatementBody::Stateless(pipeline(sources, plan, &query))
+    };
+    Ok(StreamStatement {
+        statement: stmt.clone(),
+        output,
+        schema,
+        body,
+        sources: read,
+        sink,
+    })
+}
+
+/// The statement being planned, for its errors.
+struct StatementAt<'a> {
+    session: &'a Session,
+    script: &'a Script,
+    stmt: &'a Statement,
+}
+
+impl StatementAt<'_> {
+    /// A DataFusion error, located in the statement.
+    fn df(&self, e: DataFusionError) -> SluiceError {
+        plan_error(self.session, self.script, self.stmt, e)
+    }
+
+    /// A shape the stream planner refuses, at the statement unless placed.
+    fn refused(&self, e: Located) -> SluiceError {
+        self.script.error(e.or_at(self.stmt.start))
+    }
+}
+
+/// Tables a statement scans, with their providers.
+type Scanned = Vec<(String, Arc<dyn TableProvider>)>;
+
+/// Source scans become slots (every source is scanned once for the whole job); also the
+/// tables scanned.
+fn scans_to_slots(query: LogicalPlan) -> datafusion::error::Result<(LogicalPlan, Scanned)> {
+    let mut scanned = Vec::new();
     let query = query
         .transform_up(|node| {
             let LogicalPlan::TableScan(scan) = &node else {
@@ -170,8 +225,8 @@ async fn plan_statement(
             }
             let name = scan.table_name.table().to_string();
             let provider = source_as_provider(&scan.source)?;
-            pending_sources.push((name.clone(), Arc::clone(&provider)));
-            let slot = SlotTable::new(name.clone(), provider.schema());
+            scanned.push((name.clone(), Arc::clone(&provider)));
+            let slot = SlotTable::new(name, provider.schema());
             let replaced =
                 TableScanBuilder::new(scan.table_name.clone(), provider_as_source(Arc::new(slot)))
                     .with_projection(scan.projection.clone())
@@ -179,18 +234,23 @@ async fn plan_statement(
                     .with_fetch(scan.fetch)
                     .build()?;
             Ok(Transformed::yes(LogicalPlan::TableScan(replaced)))
-        })
-        .map_err(df_err)?
+        })?
         .data;
-    for (name, provider) in pending_sources {
+    Ok((query, scanned))
+}
+
+/// The job's index of every source `scanned` reads, opening those no earlier statement read.
+async fn open_sources(
+    session: &Session,
+    scanned: Scanned,
+    sources: &mut Vec<StreamSource>,
+) -> datafusion::error::Result<Vec<usize>> {
+    let mut read = Vec::new();
+    for (name, provider) in scanned {
         let index = match sources.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
-                sources.push(
-                    open_source(session, &name, provider)
-                        .await
-                        .map_err(df_err)?,
-                );
+                sources.push(open_source(session, &name, provider).await?);
                 sources.len() - 1
             }
         };
@@ -198,44 +258,42 @@ async fn plan_statement(
             read.push(index);
         }
     }
-    let source_index = |feeder: &str| sources.iter().position(|s| s.name == feeder);
-    let pipeline = |plan: Arc<dyn ExecutionPlan>, logical: &LogicalPlan| Pipeline {
-        plan,
-        slots: SlotTable::all_in(logical)
-            .into_iter()
-            .filter_map(|(feeder, slot)| source_index(&feeder).map(|i| (i, slot)))
-            .collect(),
-    };
+    Ok(read)
+}
 
-    let schema = Arc::new(query.schema().as_arrow().clone());
-    let sink = plan_sink(session, &output, &schema).await.map_err(df_err)?;
-    if !contains_aggregate(&query) {
-        check_row_wise(&query).map_err(|e| script.error(e.or_at(stmt.start)))?;
-        let plan = state.create_physical_plan(&query).await.map_err(df_err)?;
-        let body = StatementBody::Stateless(pipeline(plan, &query));
-        return Ok(StreamStatement {
-            statement: stmt.clone(),
-            output,
-            schema,
-            body,
-            sources: read,
-            sink,
-        });
-    }
+/// `plan` with the job sources feeding its slots.
+fn pipeline(
+    sources: &[StreamSource],
+    plan: Arc<dyn ExecutionPlan>,
+    logical: &LogicalPlan,
+) -> Pipeline {
+    let slots = SlotTable::all_in(logical)
+        .into_iter()
+        .filter_map(|(feeder, slot)| {
+            let source = sources.iter().position(|s| s.name == feeder)?;
+            Some((source, slot))
+        })
+        .collect();
+    Pipeline { plan, slots }
+}
 
+/// A statement with aggregates: its window stages and the plan above them.
+async fn plan_windowed(
+    at: &StatementAt<'_>,
+    query: LogicalPlan,
+    read: &[usize],
+    sources: &[StreamSource],
+) -> Result<StatementBody> {
     let mut cut = Cut::default();
-    let upper = cut
-        .split(query)
-        .map_err(|e| script.error(e.or_at(stmt.start)))?;
-    let all_global = cut.stages.iter().all(|s| s.kind == WindowKind::Global);
-    if all_global {
+    let upper = cut.split(query).map_err(|e| at.refused(e))?;
+    if cut.stages.iter().all(|s| s.kind == WindowKind::Global) {
         let unbounded: Vec<&str> = read
             .iter()
             .filter(|&&i| sources[i].unbounded)
             .map(|&i| sources[i].name.as_str())
             .collect();
         if !unbounded.is_empty() {
-            return Err(fail(
+            return Err(at.refused(refuse(
                 format!(
                     "this GROUP BY has no window, so over the unbounded source '{}' it would never emit",
                     unbounded.join("', '")
@@ -243,88 +301,95 @@ async fn plan_statement(
                 Some(
                     "group by an event-time window, e.g. GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE), ..., or run the job with --mode batch",
                 ),
-            ));
+            )));
         }
     } else {
-        check_upper(&upper, &cut).map_err(|e| script.error(e.or_at(stmt.start)))?;
+        check_upper(&upper, &cut).map_err(|e| at.refused(e))?;
     }
-
     let mut stages = Vec::new();
     for pending in cut.stages {
-        let input_plan = state
-            .create_physical_plan(&pending.input)
-            .await
-            .map_err(df_err)?;
-        let input_schema = input_plan.schema();
-        let input_df = pending.input.schema();
-        let props = state.execution_props();
-        let planning = PhysicalPlanningContext::default();
-        let physical = |e: &Expr| create_physical_expr(e, input_df, props, &planning);
-        let time = match &pending.time {
-            Some(t) => Some(physical(t).map_err(df_err)?),
-            None => None,
-        };
-        let keys = pending
-            .keys
-            .iter()
-            .map(physical)
-            .collect::<datafusion::error::Result<Vec<_>>>()
-            .map_err(df_err)?;
-        let mut aggregates = Vec::new();
-        for e in &pending.aggregates {
-            let lowered =
-                LoweredAggregateBuilder::new(e, input_df, &input_schema, props, &planning)
-                    .build()
-                    .map_err(df_err)?;
-            if !lowered.order_bys.is_empty() {
-                return Err(fail(
-                    "aggregates with ORDER BY inside run in batch mode only".into(),
-                    None,
-                ));
-            }
-            aggregates.push(AggregateCall {
-                function: lowered.aggregate,
-                filter: lowered.filter,
-            });
+        stages.push(plan_stage(at, pending, sources).await?);
+    }
+    let state = at.session.ctx.state();
+    let upper = state
+        .create_physical_plan(&upper)
+        .await
+        .map_err(|e| at.df(e))?;
+    Ok(StatementBody::Windowed { stages, upper })
+}
+
+/// One window aggregate cut out of a statement, as the operator runs it.
+async fn plan_stage(
+    at: &StatementAt<'_>,
+    pending: PendingStage,
+    sources: &[StreamSource],
+) -> Result<AggregateStage> {
+    let df = |e| at.df(e);
+    let state = at.session.ctx.state();
+    let input_plan = state
+        .create_physical_plan(&pending.input)
+        .await
+        .map_err(df)?;
+    let input_schema = input_plan.schema();
+    let input_df = pending.input.schema();
+    let props = state.execution_props();
+    let planning = PhysicalPlanningContext::default();
+    let physical = |e: &Expr| create_physical_expr(e, input_df, props, &planning);
+    let time = match &pending.time {
+        Some(t) => Some(physical(t).map_err(df)?),
+        None => None,
+    };
+    let keys = pending
+        .keys
+        .iter()
+        .map(physical)
+        .collect::<datafusion::error::Result<Vec<_>>>()
+        .map_err(df)?;
+    let mut aggregates = Vec::new();
+    for e in &pending.aggregates {
+        let lowered = LoweredAggregateBuilder::new(e, input_df, &input_schema, props, &planning)
+            .build()
+            .map_err(df)?;
+        if !lowered.order_bys.is_empty() {
+            return Err(at.refused(refuse(
+                "aggregates with ORDER BY inside run in batch mode only",
+                None,
+            )));
         }
-        let sources_of_input = pipeline(Arc::clone(&input_plan), &pending.input);
-        if time.is_some() {
-            for (i, _) in &sources_of_input.slots {
-                if sources[*i].watermark.is_none() {
-                    return Err(fail(
-                        format!(
-                            "a window over '{}' needs event time, but the table declares no watermark",
-                            sources[*i].name
-                        ),
-                        Some(
-                            "declare one: WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND (in CREATE TABLE or the catalog's `watermark:`)",
-                        ),
-                    ));
-                }
-            }
-        }
-        stages.push(AggregateStage {
-            input: sources_of_input,
-            spec: WindowAggregateSpec {
-                kind: pending.kind,
-                time,
-                window_position: pending.window_position,
-                keys,
-                aggregates,
-                input_schema,
-                output_schema: Arc::new(pending.output.as_arrow().clone()),
-            },
-            output: pending.slot,
+        aggregates.push(AggregateCall {
+            function: lowered.aggregate,
+            filter: lowered.filter,
         });
     }
-    let upper = state.create_physical_plan(&upper).await.map_err(df_err)?;
-    Ok(StreamStatement {
-        statement: stmt.clone(),
-        output,
-        schema,
-        body: StatementBody::Windowed { stages, upper },
-        sources: read,
-        sink,
+    let input = pipeline(sources, Arc::clone(&input_plan), &pending.input);
+    if time.is_some()
+        && let Some(&(i, _)) = input
+            .slots
+            .iter()
+            .find(|(i, _)| sources[*i].watermark.is_none())
+    {
+        return Err(at.refused(refuse(
+            format!(
+                "a window over '{}' needs event time, but the table declares no watermark",
+                sources[i].name
+            ),
+            Some(
+                "declare one: WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND (in CREATE TABLE or the catalog's `watermark:`)",
+            ),
+        )));
+    }
+    Ok(AggregateStage {
+        input,
+        spec: WindowAggregateSpec {
+            kind: pending.kind,
+            time,
+            window_position: pending.window_position,
+            keys,
+            aggregates,
+            input_schema,
+            output_schema: Arc::new(pending.output.as_arrow().clone()),
+        },
+        output: pending.slot,
     })
 }
 
@@ -427,103 +492,7 @@ impl Cut {
     /// Replaces every aggregate of `plan` by a scan of its closed windows.
     fn split(&mut self, plan: LogicalPlan) -> std::result::Result<LogicalPlan, Located> {
         match plan {
-            LogicalPlan::Aggregate(agg) => {
-                check_row_wise(&agg.input)?;
-                if contains_aggregate(&agg.input) {
-                    return Err(refuse(
-                        "an aggregate over another aggregate cannot run in stream mode yet",
-                        Some(
-                            "aggregate once per window; run multi-level aggregations with --mode batch",
-                        ),
-                    ));
-                }
-                let mut kind = WindowKind::Global;
-                let mut time = None;
-                let mut window_position = 0;
-                let mut keys = Vec::new();
-                for (i, e) in agg.group_expr.iter().enumerate() {
-                    match window_marker(e) {
-                        Some(Ok((t, k))) => {
-                            if time.is_some() {
-                                return Err(refuse("GROUP BY holds two windows", None));
-                            }
-                            time = Some(t);
-                            kind = k;
-                            window_position = i;
-                        }
-                        Some(Err(m)) => return Err(refuse(m, None)),
-                        None => {
-                            if matches!(e, Expr::GroupingSet(_)) {
-                                return Err(refuse(
-                                    "GROUPING SETS, CUBE and ROLLUP run in batch mode only",
-                                    None,
-                                ));
-                            }
-                            keys.push(e.clone())
-                        }
-                    }
-                }
-                let n = self.stages.len();
-                let table = format!("__window_aggregate_{n}");
-                let output = Arc::clone(&agg.schema);
-                let fields: Vec<Field> = output
-                    .fields()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), true))
-                    .collect();
-                let slot_table = SlotTable::new(table.clone(), Arc::new(Schema::new(fields)));
-                let slot = slot_table.slot.clone();
-                let scan = LogicalPlan::TableScan(
-                    TableScanBuilder::new(table.as_str(), provider_as_source(Arc::new(slot_table)))
-                        .build()
-                        .map_err(|e| refuse(e.to_string(), None))?,
-                );
-                // Give the columns back the aggregate's names, so the plan above resolves.
-                let exprs = output
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (qualifier, f))| {
-                        Expr::Column(Column::new(Some(table.as_str()), format!("c{i}")))
-                            .alias_qualified(qualifier.cloned(), f.name())
-                    })
-                    .collect();
-                let renamed = Projection::try_new(exprs, Arc::new(scan))
-                    .map_err(|e| refuse(e.to_string(), None))?;
-                // Only the columns the aggregate reads flow into it (the optimizer pushes
-                // this projection down to the source scan).
-                let mut used: Vec<Column> = Vec::new();
-                for e in agg.group_expr.iter().chain(&agg.aggr_expr) {
-                    for c in e.column_refs() {
-                        if !used.contains(c) {
-                            used.push(c.clone());
-                        }
-                    }
-                }
-                let input = if used.is_empty() {
-                    Arc::unwrap_or_clone(agg.input)
-                } else {
-                    LogicalPlan::Projection(
-                        Projection::try_new(
-                            used.into_iter().map(Expr::Column).collect(),
-                            agg.input,
-                        )
-                        .map_err(|e| refuse(e.to_string(), None))?,
-                    )
-                };
-                self.stages.push(PendingStage {
-                    input,
-                    kind,
-                    time,
-                    window_position,
-                    keys,
-                    aggregates: agg.aggr_expr.clone(),
-                    output,
-                    slot,
-                    table,
-                });
-                Ok(LogicalPlan::Projection(renamed))
-            }
+            LogicalPlan::Aggregate(agg) => self.cut_aggregate(agg),
             LogicalPlan::Projection(_)
             | LogicalPlan::Filter(_)
             | LogicalPlan::SubqueryAlias(_)
@@ -559,6 +528,103 @@ impl Cut {
             )),
         }
     }
+    /// Cuts out one aggregate: it becomes a stage (what it reads, its window, keys and
+    /// aggregates) and, in the plan above, a scan of the stage's closed windows.
+    fn cut_aggregate(&mut self, agg: Aggregate) -> std::result::Result<LogicalPlan, Located> {
+        check_row_wise(&agg.input)?;
+        if contains_aggregate(&agg.input) {
+            return Err(refuse(
+                "an aggregate over another aggregate cannot run in stream mode yet",
+                Some("aggregate once per window; run multi-level aggregations with --mode batch"),
+            ));
+        }
+        let mut kind = WindowKind::Global;
+        let mut time = None;
+        let mut window_position = 0;
+        let mut keys = Vec::new();
+        for (i, e) in agg.group_expr.iter().enumerate() {
+            match window_marker(e) {
+                Some(Ok((t, k))) => {
+                    if time.is_some() {
+                        return Err(refuse("GROUP BY holds two windows", None));
+                    }
+                    time = Some(t);
+                    kind = k;
+                    window_position = i;
+                }
+                Some(Err(m)) => return Err(refuse(m, None)),
+                None => {
+                    if matches!(e, Expr::GroupingSet(_)) {
+                        return Err(refuse(
+                            "GROUPING SETS, CUBE and ROLLUP run in batch mode only",
+                            None,
+                        ));
+                    }
+                    keys.push(e.clone())
+                }
+            }
+        }
+        let n = self.stages.len();
+        let table = format!("__window_aggregate_{n}");
+        let output = Arc::clone(&agg.schema);
+        let fields: Vec<Field> = output
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), true))
+            .collect();
+        let slot_table = SlotTable::new(table.clone(), Arc::new(Schema::new(fields)));
+        let slot = slot_table.slot.clone();
+        let scan = LogicalPlan::TableScan(
+            TableScanBuilder::new(table.as_str(), provider_as_source(Arc::new(slot_table)))
+                .build()
+                .map_err(|e| refuse(e.to_string(), None))?,
+        );
+        // Give the columns back the aggregate's names, so the plan above resolves.
+        let exprs = output
+            .iter()
+            .enumerate()
+            .map(|(i, (qualifier, f))| {
+                Expr::Column(Column::new(Some(table.as_str()), format!("c{i}")))
+                    .alias_qualified(qualifier.cloned(), f.name())
+            })
+            .collect();
+        let renamed =
+            Projection::try_new(exprs, Arc::new(scan)).map_err(|e| refuse(e.to_string(), None))?;
+        let input = columns_read(&agg).map_err(|e| refuse(e.to_string(), None))?;
+        self.stages.push(PendingStage {
+            input,
+            kind,
+            time,
+            window_position,
+            keys,
+            aggregates: agg.aggr_expr.clone(),
+            output,
+            slot,
+            table,
+        });
+        Ok(LogicalPlan::Projection(renamed))
+    }
+}
+
+/// The input of `agg` with only the columns it reads: only those flow into the stage (the
+/// optimizer pushes this projection down to the source scan).
+fn columns_read(agg: &Aggregate) -> datafusion::error::Result<LogicalPlan> {
+    let mut used: Vec<Column> = Vec::new();
+    for e in agg.group_expr.iter().chain(&agg.aggr_expr) {
+        for c in e.column_refs() {
+            if !used.contains(c) {
+                used.push(c.clone());
+            }
+        }
+    }
+    if used.is_empty() {
+        return Ok(agg.input.as_ref().clone());
+    }
+    Ok(LogicalPlan::Projection(Projection::try_new(
+        used.into_iter().map(Expr::Column).collect(),
+        Arc::clone(&agg.input),
+    )?))
 }
 
 /// Below the aggregates (and in a statement without one) the plan runs once per input batch,

@@ -233,6 +233,9 @@ struct WindowState {
     accumulators: Vec<WindowAccumulator>,
 }
 
+/// Row indices of a batch by the start of the window they fall in.
+type RowsByWindow = BTreeMap<i64, Vec<u32>>;
+
 /// Rows a batch brought that fell only in windows already closed.
 pub struct Late {
     pub rows: RecordBatch,
@@ -434,101 +437,131 @@ impl WindowAggregate {
         if n == 0 {
             return Ok(None);
         }
-        // Window assignment: (window start, row) pairs, grouped by window below.
-        let mut by_window: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-        let mut late = vec![false; n];
-        let mut any_late = false;
-        match (&self.spec.time, self.spec.kind) {
-            (None, _) => {
-                by_window.insert(GLOBAL_WINDOW, (0..n as u32).collect());
-            }
+        let (by_window, late) = match (&self.spec.time, self.spec.kind) {
+            (None, _) => (
+                BTreeMap::from([(GLOBAL_WINDOW, (0..n as u32).collect())]),
+                None,
+            ),
             (Some(time), WindowKind::Session { gap_ms }) => {
-                let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
-                // A row whose own session would already be closed is late.
-                let keep: BooleanArray = times
-                    .iter()
-                    .map(|t| Some(t.is_some_and(|t| t.saturating_add(gap_ms) > self.watermark)))
-                    .collect();
-                self.pending.push(filter_record_batch(batch, &keep)?);
-                let late_rows: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
-                if late_rows.true_count() == 0 {
-                    return Ok(None);
-                }
-                let rows = filter_record_batch(batch, &late_rows)?;
-                return Ok(Some(Late { rows }));
+                let time = Arc::clone(time);
+                return self.hold_session_rows(batch, &time, gap_ms);
             }
-            (Some(time), kind) => {
-                let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
-                let watermark = self.watermark;
-                for (row, ts) in times.iter().enumerate() {
-                    let mut placed = false;
-                    if let Some(ts) = ts {
-                        kind.assign(*ts, |start| {
-                            if kind.end(start) > watermark {
-                                by_window.entry(start).or_default().push(row as u32);
-                                placed = true;
-                            }
-                        });
-                    }
-                    if !placed {
-                        late[row] = true;
-                        any_late = true;
-                    }
-                }
-            }
-        }
-        if by_window.is_empty() && !any_late {
+            (Some(time), kind) => self.assign_windows(batch, time, kind)?,
+        };
+        if by_window.is_empty() && late.is_none() {
             return Ok(None);
         }
-
         let key_rows = self.key_rows(batch)?;
         let inputs = self.call_inputs(batch)?;
-
         for (start, rows) in by_window {
-            if !self.windows.contains_key(&start) {
-                let state = self.empty_groups()?;
-                self.windows.insert(start, state);
-            }
-            let Some(state) = self.windows.get_mut(&start) else {
-                continue;
-            };
-            let groups: Vec<usize> = match &key_rows {
-                None => {
-                    if state.index.is_empty() {
-                        state.index.insert(Vec::new(), 0);
-                    }
-                    vec![0; rows.len()]
-                }
-                Some(key_rows) => rows
-                    .iter()
-                    .map(|&r| {
-                        let row = key_rows.row(r as usize);
-                        let next = state.index.len();
-                        *state.index.entry_ref(row.as_ref()).or_insert_with(|| {
-                            state.keys.push(row);
-                            next
-                        })
-                    })
-                    .collect(),
-            };
-            let total_groups = state.index.len();
-            // Most batches of an ordered stream fall in one window: no need to copy rows.
-            let picked = (rows.len() != n).then(|| UInt32Array::from(rows));
-            update_accumulators(
-                &mut state.accumulators,
-                &inputs,
-                &self.distinct_rows,
-                picked.as_ref(),
-                &groups,
-                total_groups,
-            )?;
+            self.update_window(start, rows, key_rows.as_ref(), &inputs, n)?;
         }
-
-        if !any_late {
+        let Some(late) = late else {
             return Ok(None);
-        }
+        };
         let rows = filter_record_batch(batch, &BooleanArray::from(late))?;
         Ok(Some(Late { rows }))
+    }
+
+    /// SESSION windows: rows wait in `pending` until the watermark closes their session;
+    /// a row whose own session would already be closed is late.
+    fn hold_session_rows(
+        &mut self,
+        batch: &RecordBatch,
+        time: &Arc<dyn PhysicalExpr>,
+        gap_ms: i64,
+    ) -> Result<Option<Late>> {
+        let times = event_millis(&time.evaluate(batch)?.into_array(batch.num_rows())?)?;
+        let keep: BooleanArray = times
+            .iter()
+            .map(|t| Some(t.is_some_and(|t| t.saturating_add(gap_ms) > self.watermark)))
+            .collect();
+        self.pending.push(filter_record_batch(batch, &keep)?);
+        let late_rows: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
+        if late_rows.true_count() == 0 {
+            return Ok(None);
+        }
+        let rows = filter_record_batch(batch, &late_rows)?;
+        Ok(Some(Late { rows }))
+    }
+
+    /// The rows of `batch` by the start of every open window holding them, and (when some
+    /// are) which rows are late: in closed windows only, or without an event time.
+    fn assign_windows(
+        &self,
+        batch: &RecordBatch,
+        time: &Arc<dyn PhysicalExpr>,
+        kind: WindowKind,
+    ) -> Result<(RowsByWindow, Option<Vec<bool>>)> {
+        let n = batch.num_rows();
+        let times = event_millis(&time.evaluate(batch)?.into_array(n)?)?;
+        let mut by_window = RowsByWindow::new();
+        let mut late = vec![false; n];
+        let mut any_late = false;
+        for (row, ts) in times.iter().enumerate() {
+            let mut placed = false;
+            if let Some(ts) = ts {
+                kind.assign(*ts, |start| {
+                    if kind.end(start) > self.watermark {
+                        by_window.entry(start).or_default().push(row as u32);
+                        placed = true;
+                    }
+                });
+            }
+            if !placed {
+                late[row] = true;
+                any_late = true;
+            }
+        }
+        Ok((by_window, any_late.then_some(late)))
+    }
+
+    /// Adds `rows` of a batch of `n` rows to the window starting at `start`.
+    fn update_window(
+        &mut self,
+        start: i64,
+        rows: Vec<u32>,
+        key_rows: Option<&Rows>,
+        inputs: &[CallInput],
+        n: usize,
+    ) -> Result<()> {
+        if !self.windows.contains_key(&start) {
+            let state = self.empty_groups()?;
+            self.windows.insert(start, state);
+        }
+        let Some(state) = self.windows.get_mut(&start) else {
+            return Ok(());
+        };
+        let groups: Vec<usize> = match key_rows {
+            None => {
+                if state.index.is_empty() {
+                    state.index.insert(Vec::new(), 0);
+                }
+                vec![0; rows.len()]
+            }
+            Some(key_rows) => rows
+                .iter()
+                .map(|&r| {
+                    let row = key_rows.row(r as usize);
+                    let next = state.index.len();
+                    *state.index.entry_ref(row.as_ref()).or_insert_with(|| {
+                        state.keys.push(row);
+                        next
+                    })
+                })
+                .collect(),
+        };
+        let total_groups = state.index.len();
+        // Most batches of an ordered stream fall in one window: no need to copy rows.
+        let picked = (rows.len() != n).then(|| UInt32Array::from(rows));
+        update_accumulators(
+            &mut state.accumulators,
+            inputs,
+            &self.distinct_rows,
+            picked.as_ref(),
+            &groups,
+            total_groups,
+        )
     }
 
     /// Moves the watermark to `watermark` (never back) and returns the rows of every window

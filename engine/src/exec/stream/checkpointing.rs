@@ -117,36 +117,17 @@ impl Coordinator {
             }
         }
         let deadline = tokio::time::Instant::now() + c.config.timeout;
-        let mut sources: Vec<Option<SourceState>> = vec![None; self.triggers.len()];
-        let mut statements: Vec<Option<StatementState>> = vec![None; self.statements];
-        let mut acks = Vec::new();
-        while sources.iter().any(Option::is_none) || statements.iter().any(Option::is_none) {
-            let report = match tokio::time::timeout_at(deadline, self.reports.recv()).await {
-                Err(_) => return Err(format!("not complete after {:?}", c.config.timeout)),
-                // Every source and statement has stopped: the job is ending.
-                Ok(None) => return Ok(false),
-                Ok(Some(r)) => r,
-            };
-            if report.id() != id {
-                continue;
-            }
-            match report {
-                Report::Source { index, state, .. } => sources[index] = Some(state),
-                Report::Statement {
-                    index,
-                    state,
-                    acks: a,
-                    ..
-                } => {
-                    statements[index] = Some(state);
-                    acks.extend(a);
-                }
-                Report::Failed { what, .. } => return Err(what),
-            }
-        }
+        let Some(Gathered {
+            sources,
+            statements,
+            acks,
+        }) = self.gather(id, deadline).await?
+        else {
+            // Every source and statement has stopped: the job is ending.
+            return Ok(false);
+        };
         if let Some(s) = sources
             .iter()
-            .flatten()
             // A source that has sent nothing yet (a watched folder still empty) has no
             // splits: nothing to resume, but nothing that rules checkpoints out either.
             .find(|s| !s.splits.is_empty() && s.splits.iter().all(|split| split.position.is_none()))
@@ -172,8 +153,8 @@ impl Coordinator {
             job: c.job.clone(),
             fingerprint: c.fingerprint.clone(),
             created_ms: chrono::Utc::now().timestamp_millis(),
-            sources: sources.into_iter().flatten().collect(),
-            statements: statements.into_iter().flatten().collect(),
+            sources,
+            statements,
             sinks: sinks.into_iter().flatten().collect(),
         };
         c.store.commit(&manifest).map_err(|e| e.to_string())?;
@@ -184,6 +165,57 @@ impl Coordinator {
             manifest.state_bytes(),
             c.store.checkpoint_dir(id).display()
         );
+        self.after_commit(&manifest).await;
+        Ok(true)
+    }
+
+    /// Waits for every source's and statement's report of checkpoint `id`. `Ok(None)`: they
+    /// have all stopped.
+    async fn gather(
+        &mut self,
+        id: u64,
+        deadline: tokio::time::Instant,
+    ) -> Result<Option<Gathered>, String> {
+        let mut sources: Vec<Option<SourceState>> = vec![None; self.triggers.len()];
+        let mut statements: Vec<Option<StatementState>> = vec![None; self.statements];
+        let mut acks = Vec::new();
+        while sources.iter().any(Option::is_none) || statements.iter().any(Option::is_none) {
+            let report = match tokio::time::timeout_at(deadline, self.reports.recv()).await {
+                Err(_) => {
+                    let timeout = self.checkpoints.config.timeout;
+                    return Err(format!("not complete after {timeout:?}"));
+                }
+                Ok(None) => return Ok(None),
+                Ok(Some(r)) => r,
+            };
+            if report.id() != id {
+                continue;
+            }
+            match report {
+                Report::Source { index, state, .. } => sources[index] = Some(state),
+                Report::Statement {
+                    index,
+                    state,
+                    acks: a,
+                    ..
+                } => {
+                    statements[index] = Some(state);
+                    acks.extend(a);
+                }
+                Report::Failed { what, .. } => return Err(what),
+            }
+        }
+        Ok(Some(Gathered {
+            sources: sources.into_iter().flatten().collect(),
+            statements: statements.into_iter().flatten().collect(),
+            acks,
+        }))
+    }
+
+    /// After a checkpoint is complete: old ones go, and the sources' positions and the sinks'
+    /// pending files are committed.
+    async fn after_commit(&self, manifest: &Manifest) {
+        let c = &self.checkpoints;
         if let Err(e) = c.store.prune(c.config.retained) {
             tracing::warn!("pruning old checkpoints: {e}");
         }
@@ -199,8 +231,15 @@ impl Coordinator {
                 tracing::warn!("committing the checkpoint's files: {e}");
             }
         }
-        Ok(true)
     }
+}
+
+/// What every part of the job reported for one checkpoint.
+struct Gathered {
+    sources: Vec<SourceState>,
+    statements: Vec<StatementState>,
+    /// Released once each sink has written everything before the barrier.
+    acks: Vec<BarrierAck>,
 }
 
 /// The checkpointed (or, at a clean end, final) positions of every source go back to the
