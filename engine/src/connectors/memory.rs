@@ -18,7 +18,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{TableSink, sink_exec};
+use crate::connectors::sink::{Overwrite, TableSink, check_insert, sink_exec};
 use crate::job::MemoryTables;
 use crate::job::metrics::{JobMetrics, SinkMetrics};
 use crate::wire::SinkInput;
@@ -83,8 +83,13 @@ impl TableProvider for MemoryTable {
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        _insert_op: InsertOp,
+        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        check_insert(
+            &self.name,
+            insert_op,
+            Overwrite::Refused("a memory table collects the rows of the run"),
+        )?;
         let sink = MemorySink {
             name: self.name.clone(),
             schema: Arc::clone(&self.schema),

@@ -10,9 +10,36 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::sink::{DataSink, DataSinkExec};
 use datafusion::error::Result;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
 
+use crate::error::SluiceError;
 use crate::wire::SinkInput;
+
+/// What `INSERT OVERWRITE` does to a table. The meaning of an insert is the same for every
+/// connector: `INSERT INTO` writes the rows the table's own way, which a rerun repeats
+/// without doubling anything where the system allows it (a file table replaces the
+/// partitions it writes in batch mode, MySQL upserts on the primary key, Redis sets keys;
+/// Kafka appends, memory and stdout collect). `INSERT OVERWRITE` asks for the table's rows
+/// to be replaced: only a table whose writes replace can honour it, and there it means the
+/// same as `INSERT INTO`; the others refuse it and say why. `REPLACE INTO` is refused.
+#[derive(Debug, Clone, Copy)]
+pub enum Overwrite {
+    /// The table replaces what it writes.
+    Replaces,
+    /// Why this table cannot replace its rows.
+    Refused(&'static str),
+}
+
+/// Checks `op` against what table `table` can do (see [`Overwrite`]).
+pub fn check_insert(table: &str, op: InsertOp, overwrite: Overwrite) -> Result<()> {
+    let why = match (op, overwrite) {
+        (InsertOp::Append, _) | (InsertOp::Overwrite, Overwrite::Replaces) => return Ok(()),
+        (InsertOp::Overwrite, Overwrite::Refused(why)) => why,
+        (InsertOp::Replace, _) => "use INSERT INTO",
+    };
+    Err(SluiceError::connector(table, format!("{op} is not supported: {why}")).into())
+}
 
 /// A connector's sink.
 #[async_trait]
@@ -54,5 +81,31 @@ impl<S: TableSink> DataSink for Adapter<S> {
         ctx: &Arc<TaskContext>,
     ) -> Result<u64> {
         self.0.write(SinkInput::new(data, ctx), ctx).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_mean_the_same_for_every_connector() {
+        let refused = Overwrite::Refused("a topic can only be appended to");
+        for overwrite in [Overwrite::Replaces, refused] {
+            assert!(check_insert("t", InsertOp::Append, overwrite).is_ok());
+            let replace = check_insert("t", InsertOp::Replace, overwrite).unwrap_err();
+            assert!(
+                replace
+                    .to_string()
+                    .contains("Replace Into is not supported"),
+                "{replace}"
+            );
+        }
+        assert!(check_insert("t", InsertOp::Overwrite, Overwrite::Replaces).is_ok());
+        let e = check_insert("events", InsertOp::Overwrite, refused).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "External error: table 'events': Insert Overwrite is not supported: a topic can only be appended to"
+        );
     }
 }

@@ -18,7 +18,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{TableSink, sink_exec};
+use crate::connectors::sink::{Overwrite, TableSink, check_insert, sink_exec};
 use crate::job::metrics::JobMetrics;
 use crate::wire::SinkInput;
 
@@ -89,8 +89,13 @@ impl TableProvider for StdoutTable {
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        _insert_op: InsertOp,
+        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        check_insert(
+            &self.name,
+            insert_op,
+            Overwrite::Refused("printed rows cannot be taken back"),
+        )?;
         let sink = StdoutSink {
             schema: Arc::clone(&self.schema),
             format: self.format,

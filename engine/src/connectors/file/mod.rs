@@ -37,7 +37,7 @@ pub use sink::FileSink;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::sink_exec;
+use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::SluiceError;
 use crate::job::ExecMode;
 use crate::job::metrics::{JobMetrics, SourceMetrics};
@@ -575,11 +575,7 @@ impl TableProvider for FileTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append && insert_op != InsertOp::Overwrite {
-            return Err(self.error(format!(
-                "{insert_op} is not supported by the file connector"
-            )));
-        }
+        check_insert(&self.name, insert_op, Overwrite::Replaces)?;
         let sink = FileSink {
             table: self.name.clone(),
             dir: PathBuf::from(&self.path),

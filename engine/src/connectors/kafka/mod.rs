@@ -26,7 +26,7 @@ pub use client::{DeliveryQueue, REQUEST_TIMEOUT, client_config, ensure_topic, pr
 use super::records::RecordFormat;
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::sink_exec;
+use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::SluiceError;
 use crate::job::ExecMode;
 use crate::job::metrics::JobMetrics;
@@ -270,12 +270,11 @@ impl TableProvider for KafkaTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append {
-            return Err(self.target.error(
-                "insert",
-                format!("{insert_op} is not supported; a topic can only be appended to"),
-            ));
-        }
+        check_insert(
+            &self.target.name,
+            insert_op,
+            Overwrite::Refused("a topic can only be appended to"),
+        )?;
         let sink = sink::KafkaSink {
             target: self.target.clone(),
             key_fields: self.key_fields.clone(),

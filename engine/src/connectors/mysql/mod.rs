@@ -26,7 +26,7 @@ pub use sink::MySqlSink;
 use super::retry::{Failure, RetryPolicy};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::sink_exec;
+use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::{Retry, SluiceError};
 use crate::job::metrics::JobMetrics;
 
@@ -258,12 +258,13 @@ impl TableProvider for MySqlTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append {
-            return Err(self.target.error(
-                "insert",
-                format!("{insert_op} is not supported; the sink upserts on the primary key"),
-            ));
-        }
+        check_insert(
+            &self.target.name,
+            insert_op,
+            Overwrite::Refused(
+                "the sink upserts on the primary key (and replaces `partition_by` values)",
+            ),
+        )?;
         let sink = MySqlSink::new(
             self.target.clone(),
             self.batch_size,

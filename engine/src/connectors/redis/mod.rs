@@ -28,7 +28,7 @@ use redis::ConnectionAddr;
 use super::retry::{RETRY_OPTIONS, RetryPolicy};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::sink_exec;
+use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::SluiceError;
 use crate::job::metrics::JobMetrics;
 use crate::units::parse_duration;
@@ -286,12 +286,11 @@ impl TableProvider for RedisTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append {
-            return Err(self.target.error(
-                "insert",
-                format!("{insert_op} is not supported; rows are written over their keys"),
-            ));
-        }
+        check_insert(
+            &self.target.name,
+            insert_op,
+            Overwrite::Refused("rows are written over their keys"),
+        )?;
         let sink = RedisSink::new(
             self.target.clone(),
             self.metrics.sink(&self.target.name, self.error_output),
