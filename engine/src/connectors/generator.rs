@@ -39,6 +39,7 @@ use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
+use serde::Deserialize;
 use sluice_loggen::{GeneratorConfig, LogGenerator, push_ip};
 use sluice_udfs::cms::{cms_id, cms_type};
 use sluice_udfs::ip::{Region, Xdb, is_internal_addr, shared_xdb};
@@ -50,19 +51,48 @@ use crate::error::SluiceError;
 use crate::job::ExecMode;
 use crate::job::metrics::{JobMetrics, SourceMetrics};
 
-const OPTIONS: &[&str] = &[
-    "format",
-    "rows",
-    "rate",
-    "batch_ms",
-    "seed",
-    "day",
-    "events_per_second",
-    "disorder_ms",
-    "internal_ip_share",
-    "dash_url_share",
-    "ip2region_path",
-];
+/// The table's options (see the module documentation).
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct GeneratorOptions {
+    format: FormatOption,
+    rows: Option<u64>,
+    rate: Option<f64>,
+    batch_ms: u64,
+    seed: u64,
+    /// YYYYMMDD.
+    day: String,
+    events_per_second: Option<f64>,
+    disorder_ms: u64,
+    internal_ip_share: Option<f64>,
+    dash_url_share: Option<f64>,
+    ip2region_path: Option<String>,
+}
+
+impl Default for GeneratorOptions {
+    fn default() -> Self {
+        GeneratorOptions {
+            format: FormatOption::Lines,
+            rows: None,
+            rate: None,
+            batch_ms: DEFAULT_BATCH_MS,
+            seed: 42,
+            day: "20161110".into(),
+            events_per_second: None,
+            disorder_ms: 0,
+            internal_ip_share: None,
+            dash_url_share: None,
+            ip2region_path: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum FormatOption {
+    Lines,
+    Events,
+}
 
 /// Default of `batch_ms`.
 const DEFAULT_BATCH_MS: u64 = 100;
@@ -188,10 +218,10 @@ impl GeneratorTable {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> crate::error::Result<Self> {
-        let opts = Options::new(&def.name, options, OPTIONS)?;
-        let format = match opts.choice("format", &["lines", "events"], "lines")? {
-            "events" => Format::Events(event_columns(def)?),
-            _ => {
+        let opts: GeneratorOptions = Options::decode(&def.name, &options)?;
+        let format = match opts.format {
+            FormatOption::Events => Format::Events(event_columns(def)?),
+            FormatOption::Lines => {
                 if def.columns.len() != 1 || def.columns[0].data_type != DataType::Utf8 {
                     return Err(SluiceError::connector(
                         &def.name,
@@ -202,33 +232,28 @@ impl GeneratorTable {
                 Format::Lines
             }
         };
-        let rows: Option<u64> = match opts.get("rows") {
-            Some(_) => Some(opts.parse_or("rows", 0u64)?),
-            None if env.job.mode == ExecMode::Stream => None,
-            None => {
-                return Err(SluiceError::connector(
-                    &def.name,
-                    "the generator needs 'rows' (how many lines to make) in batch mode; \
-                     without it, run with --mode stream",
-                ));
-            }
-        };
-        let rate = match opts.get("rate") {
-            None => None,
-            Some(_) => Some(positive(&def.name, "rate", opts.parse_or("rate", 1.0)?)?),
-        };
-        let batch_ms = opts.parse_or("batch_ms", DEFAULT_BATCH_MS)?;
-        if batch_ms == 0 {
+        if opts.rows.is_none() && env.job.mode != ExecMode::Stream {
+            return Err(SluiceError::connector(
+                &def.name,
+                "the generator needs 'rows' (how many lines to make) in batch mode; \
+                 without it, run with --mode stream",
+            ));
+        }
+        let rows = opts.rows;
+        let rate = opts
+            .rate
+            .map(|r| positive(&def.name, "rate", r))
+            .transpose()?;
+        if opts.batch_ms == 0 {
             return Err(SluiceError::connector(
                 &def.name,
                 "option 'batch_ms' must be at least 1",
             ));
         }
-        let day_text = opts.get("day").unwrap_or("20161110");
-        let day = NaiveDate::parse_from_str(day_text, "%Y%m%d").map_err(|_| {
+        let day = NaiveDate::parse_from_str(&opts.day, "%Y%m%d").map_err(|_| {
             SluiceError::connector(
                 &def.name,
-                format!("option 'day' = '{day_text}' is not a YYYYMMDD date"),
+                format!("option 'day' = '{}' is not a YYYYMMDD date", opts.day),
             )
         })?;
         // Event-time density: `rows` lines over the day; unbounded and paced, event time
@@ -238,27 +263,18 @@ impl GeneratorTable {
             (None, Some(rate)) => (rate * 86_400.0).round().max(1.0) as u64,
             (None, None) => DEFAULT_LINES_PER_DAY,
         };
-        let mut config =
-            GeneratorConfig::for_day(opts.parse_or("seed", 42u64)?, day, lines_per_day);
-        if opts.get("events_per_second").is_some() {
-            config.events_per_second = positive(
-                &def.name,
-                "events_per_second",
-                opts.parse_or("events_per_second", 1.0)?,
-            )?;
+        let mut config = GeneratorConfig::for_day(opts.seed, day, lines_per_day);
+        if let Some(eps) = opts.events_per_second {
+            config.events_per_second = positive(&def.name, "events_per_second", eps)?;
         }
-        config.max_disorder_ms = opts.parse_or("disorder_ms", 0u64)?;
-        config.internal_ip_share = share(
-            &def.name,
-            "internal_ip_share",
-            opts.parse_or("internal_ip_share", config.internal_ip_share)?,
-        )?;
-        config.dash_url_share = share(
-            &def.name,
-            "dash_url_share",
-            opts.parse_or("dash_url_share", config.dash_url_share)?,
-        )?;
-        let ip2region_path = match opts.get("ip2region_path") {
+        config.max_disorder_ms = opts.disorder_ms;
+        if let Some(v) = opts.internal_ip_share {
+            config.internal_ip_share = share(&def.name, "internal_ip_share", v)?;
+        }
+        if let Some(v) = opts.dash_url_share {
+            config.dash_url_share = share(&def.name, "dash_url_share", v)?;
+        }
+        let ip2region_path = match opts.ip2region_path {
             Some(path) if !path.trim().is_empty() => PathBuf::from(path.trim()),
             _ => sluice_udfs::UdfConfig::default().ip2region_path,
         };
@@ -269,7 +285,7 @@ impl GeneratorTable {
             format,
             rows,
             rate,
-            batch_interval: Duration::from_millis(batch_ms),
+            batch_interval: Duration::from_millis(opts.batch_ms),
             ip2region_path,
             metrics: Arc::clone(&env.job.metrics),
         })

@@ -1,12 +1,50 @@
-//! Typed access to a table's connector options, shared by every connector.
-//! Unknown options are errors (with a "did you mean"), as in Flink.
+//! Typed access to a table's connector options, shared by every connector: key by key
+//! ([`Options`]) or as a whole into a serde struct ([`Options::decode`]). Unknown options are
+//! errors (with a "did you mean"), as in Flink.
+
+mod decode;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use datafusion::common::utils::datafusion_strsim::levenshtein;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{Result, SluiceError};
+use crate::units::parse_duration;
+use decode::{DecodeError, OptionsDeserializer};
+
+/// A duration option in the one grammar (`250ms`, `10 s`, `5m`, `1 min`, ...), for
+/// `#[serde(deserialize_with = "duration")]`.
+pub fn duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// Refuses a key of `map` that is not `connector` or one of `known`, suggesting the nearest.
+fn check_keys(map: &BTreeMap<String, String>, known: &[&str]) -> std::result::Result<(), String> {
+    let connector = map.get("connector").map(String::as_str).unwrap_or_default();
+    for key in map.keys() {
+        if key == "connector" || known.contains(&key.as_str()) {
+            continue;
+        }
+        let suggestion = known
+            .iter()
+            .map(|k| (levenshtein(k, key), *k))
+            .min()
+            .filter(|(d, _)| *d <= 2)
+            .map(|(_, k)| format!(" (did you mean '{k}'?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown option '{key}' for connector '{connector}'{suggestion}; valid options: {}",
+            known.join(", ")
+        ));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -18,31 +56,27 @@ pub struct Options {
 impl Options {
     /// Checks that every key is one of `known` (plus `connector`).
     pub fn new(table: &str, map: BTreeMap<String, String>, known: &[&str]) -> Result<Self> {
+        check_keys(&map, known).map_err(|m| SluiceError::connector(table, m))?;
         let connector = map.get("connector").cloned().unwrap_or_default();
-        for key in map.keys() {
-            if key == "connector" || known.contains(&key.as_str()) {
-                continue;
-            }
-            let suggestion = known
-                .iter()
-                .map(|k| (levenshtein(k, key), *k))
-                .min()
-                .filter(|(d, _)| *d <= 2)
-                .map(|(_, k)| format!(" (did you mean '{k}'?)"))
-                .unwrap_or_default();
-            return Err(SluiceError::connector(
-                table,
-                format!(
-                    "unknown option '{key}' for connector '{connector}'{suggestion}; valid options: {}",
-                    known.join(", ")
-                ),
-            ));
-        }
         Ok(Options {
             table: table.to_string(),
             connector,
             map,
         })
+    }
+
+    /// The options of table `table` as the struct `T`: every field an option (its serde
+    /// name, e.g. `#[serde(rename = "retry.max_elapsed")]`), parsed from its text; keys that
+    /// are not fields are refused as [`Options::new`] does. Give `T` `#[serde(default)]`
+    /// for optional options.
+    pub fn decode<T: DeserializeOwned>(table: &str, map: &BTreeMap<String, String>) -> Result<T> {
+        let check = |fields: &[&str]| check_keys(map, fields).map_err(DecodeError);
+        T::deserialize(OptionsDeserializer {
+            map,
+            skip: &["connector"],
+            check_keys: &check,
+        })
+        .map_err(|e| SluiceError::connector(table, e.0))
     }
 
     pub fn table(&self) -> &str {
@@ -130,6 +164,92 @@ mod tests {
         .to_string();
         assert!(err.contains("unknown option 'fromat'"), "{err}");
         assert!(err.contains("did you mean 'format'"), "{err}");
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Shape {
+        Lines,
+        Events,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(default)]
+    struct Example {
+        format: Shape,
+        rows: Option<u64>,
+        share: f64,
+        follow: bool,
+        partition_by: Vec<String>,
+        #[serde(rename = "retry.max_elapsed")]
+        max_elapsed: Option<String>,
+        #[serde(deserialize_with = "duration")]
+        linger: std::time::Duration,
+    }
+
+    impl Default for Example {
+        fn default() -> Self {
+            Example {
+                format: Shape::Lines,
+                rows: None,
+                share: 0.5,
+                follow: false,
+                partition_by: vec![],
+                max_elapsed: None,
+                linger: std::time::Duration::from_millis(50),
+            }
+        }
+    }
+
+    #[test]
+    fn options_decode_into_a_struct_parsing_each_text() {
+        let map = opts(&[
+            ("connector", "generator"),
+            ("format", "EVENTS"),
+            ("rows", " 12 "),
+            ("follow", "true"),
+            ("partition_by", "day, hour"),
+            ("retry.max_elapsed", "5m"),
+            ("linger", "1 min"),
+        ]);
+        let e: Example = Options::decode("t", &map).unwrap();
+        assert_eq!(
+            e,
+            Example {
+                format: Shape::Events,
+                rows: Some(12),
+                share: 0.5,
+                follow: true,
+                partition_by: vec!["day".into(), "hour".into()],
+                max_elapsed: Some("5m".into()),
+                linger: std::time::Duration::from_secs(60),
+            }
+        );
+        let bad = |k: &str, v: &str| {
+            Options::decode::<Example>("t", &opts(&[("connector", "g"), (k, v)]))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            bad("rows", "many"),
+            "table 't': option 'rows' = 'many' is not a whole number of at least 0"
+        );
+        assert_eq!(
+            bad("format", "csv"),
+            "table 't': option 'format' = 'csv' is not one of: lines, events"
+        );
+        let linger = bad("linger", "soon");
+        assert!(
+            linger.starts_with("table 't': option 'linger': "),
+            "{linger}"
+        );
+        let unknown = bad("fromat", "csv");
+        assert!(
+            unknown.contains("unknown option 'fromat' for connector 'g'"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("did you mean 'format'"), "{unknown}");
+        assert!(unknown.contains("retry.max_elapsed"), "{unknown}");
     }
 
     #[test]

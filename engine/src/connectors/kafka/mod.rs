@@ -20,9 +20,11 @@ use datafusion::error::Result;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+use serde::Deserialize;
 
 pub use client::{DeliveryQueue, REQUEST_TIMEOUT, client_config, ensure_topic, producer};
 
+use super::options::duration;
 use super::records::RecordFormat;
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
@@ -30,20 +32,85 @@ use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::SluiceError;
 use crate::job::ExecMode;
 use crate::job::metrics::JobMetrics;
-use crate::units::parse_duration;
 
-const OPTIONS: &[&str] = &[
-    "topic",
-    "format",
-    "scan.startup.mode",
-    "scan.startup.timestamp-millis",
-    "scan.bounded.mode",
-    "scan.batch-linger",
-    "key.fields",
-    "key.format",
-    "sink.delivery-guarantee",
-    "topic.partitions",
-];
+/// The table's options besides `properties.*` (see the README's connector table).
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct KafkaOptions {
+    topic: Option<String>,
+    format: FormatOption,
+    #[serde(rename = "scan.startup.mode")]
+    startup_mode: StartupOption,
+    #[serde(rename = "scan.startup.timestamp-millis")]
+    startup_timestamp_millis: Option<i64>,
+    #[serde(rename = "scan.bounded.mode")]
+    bounded_mode: BoundedOption,
+    #[serde(rename = "scan.batch-linger", deserialize_with = "duration")]
+    batch_linger: Duration,
+    #[serde(rename = "key.fields")]
+    key_fields: Vec<String>,
+    #[serde(rename = "key.format")]
+    key_format: KeyFormat,
+    #[serde(rename = "sink.delivery-guarantee")]
+    delivery_guarantee: DeliveryGuarantee,
+    #[serde(rename = "topic.partitions")]
+    topic_partitions: i32,
+}
+
+impl Default for KafkaOptions {
+    fn default() -> Self {
+        KafkaOptions {
+            topic: None,
+            format: FormatOption::Json,
+            startup_mode: StartupOption::GroupOffsets,
+            startup_timestamp_millis: None,
+            bounded_mode: BoundedOption::Unbounded,
+            batch_linger: Duration::from_millis(50),
+            key_fields: Vec::new(),
+            key_format: KeyFormat::Raw,
+            delivery_guarantee: DeliveryGuarantee::ExactlyOnce,
+            topic_partitions: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum FormatOption {
+    Json,
+    Raw,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum StartupOption {
+    GroupOffsets,
+    EarliestOffset,
+    LatestOffset,
+    Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum BoundedOption {
+    Unbounded,
+    LatestOffset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum KeyFormat {
+    Raw,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum DeliveryGuarantee {
+    ExactlyOnce,
+    AtLeastOnce,
+    None,
+}
 
 /// Options starting with this go to librdkafka as they are (minus the prefix).
 const PROPERTIES: &str = "properties.";
@@ -121,7 +188,7 @@ impl KafkaTable {
             .into_iter()
             .map(|(k, v)| (k[PROPERTIES.len()..].to_string(), v))
             .collect();
-        let opts = Options::new(&def.name, options, OPTIONS)?;
+        let opts: KafkaOptions = Options::decode(&def.name, &options)?;
         let fail = |m: String| SluiceError::connector(&def.name, m);
         let brokers = properties.remove("bootstrap.servers").ok_or_else(|| {
             fail(
@@ -129,81 +196,60 @@ impl KafkaTable {
                     .into(),
             )
         })?;
+        let topic = opts
+            .topic
+            .ok_or_else(|| fail("connector 'kafka' needs the option 'topic'".into()))?;
         properties
             .entry("group.id".into())
             .or_insert_with(|| format!("sluice-{}", def.name));
         let schema = def.schema();
-        let format = match opts.choice("format", &["json", "raw"], "json")? {
-            "raw" => RecordFormat::Raw,
-            _ => RecordFormat::Json,
+        let format = match opts.format {
+            FormatOption::Raw => RecordFormat::Raw,
+            FormatOption::Json => RecordFormat::Json,
         };
         format.check(&def.name, &schema)?;
-        let startup = match opts.choice(
-            "scan.startup.mode",
-            &[
-                "group-offsets",
-                "earliest-offset",
-                "latest-offset",
-                "timestamp",
-            ],
-            "group-offsets",
-        )? {
-            "earliest-offset" => StartupMode::Earliest,
-            "latest-offset" => StartupMode::Latest,
-            "timestamp" => StartupMode::Timestamp(
-                opts.get("scan.startup.timestamp-millis")
-                    .ok_or_else(|| {
-                        fail(
-                            "scan.startup.mode = 'timestamp' needs 'scan.startup.timestamp-millis'"
-                                .into(),
-                        )
-                    })?
-                    .trim()
-                    .parse()
-                    .map_err(|_| {
-                        fail("'scan.startup.timestamp-millis' must be epoch milliseconds".into())
-                    })?,
-            ),
-            _ => StartupMode::GroupOffsets,
+        let startup = match opts.startup_mode {
+            StartupOption::EarliestOffset => StartupMode::Earliest,
+            StartupOption::LatestOffset => StartupMode::Latest,
+            StartupOption::GroupOffsets => StartupMode::GroupOffsets,
+            StartupOption::Timestamp => {
+                StartupMode::Timestamp(opts.startup_timestamp_millis.ok_or_else(|| {
+                    fail(
+                        "scan.startup.mode = 'timestamp' needs 'scan.startup.timestamp-millis'"
+                            .into(),
+                    )
+                })?)
+            }
         };
-        let bounded = env.job.mode == ExecMode::Batch
-            || opts.choice(
-                "scan.bounded.mode",
-                &["unbounded", "latest-offset"],
-                "unbounded",
-            )? == "latest-offset";
-        let linger = parse_duration(opts.get("scan.batch-linger").unwrap_or("50ms"))
-            .map_err(|m| fail(format!("option 'scan.batch-linger': {m}")))?;
+        let bounded =
+            env.job.mode == ExecMode::Batch || opts.bounded_mode == BoundedOption::LatestOffset;
         let key_fields = opts
-            .list("key.fields")
+            .key_fields
             .iter()
             .map(|c| {
+                let c = c.to_ascii_lowercase();
                 schema
-                    .index_of(c)
+                    .index_of(&c)
                     .map_err(|_| fail(format!("key.fields: '{c}' is not a column of the table")))
             })
             .collect::<crate::error::Result<Vec<usize>>>()?;
-        let key_json = opts.choice("key.format", &["raw", "json"], "raw")? == "json";
+        let key_json = opts.key_format == KeyFormat::Json;
         if !key_json && key_fields.len() > 1 {
             return Err(fail(
                 "key.format 'raw' takes one key field; use key.format = 'json' for several".into(),
             ));
         }
-        let guarantee = opts.choice(
-            "sink.delivery-guarantee",
-            &["exactly-once", "at-least-once", "none"],
-            "exactly-once",
-        )?;
-        let idempotent = guarantee != "none";
-        let exactly_once = guarantee == "exactly-once";
-        let partitions: i32 = opts.parse_or("topic.partitions", 3)?;
+        let idempotent = opts.delivery_guarantee != DeliveryGuarantee::None;
+        let exactly_once = opts.delivery_guarantee == DeliveryGuarantee::ExactlyOnce;
+        let partitions = opts.topic_partitions;
         if partitions < 1 {
             return Err(fail("topic.partitions must be at least 1".into()));
         }
+        let linger = opts.batch_linger;
         Ok(KafkaTable {
             target: KafkaTarget {
                 name: def.name.clone(),
-                topic: opts.required("topic")?.to_string(),
+                topic,
                 brokers,
                 properties,
                 schema,
