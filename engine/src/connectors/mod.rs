@@ -59,15 +59,92 @@ impl ConnectorEnv {
     }
 }
 
-pub const CONNECTORS: &[&str] = &[
-    "file",
-    "generator",
-    "kafka",
-    "memory",
-    "mysql",
-    "redis",
-    "stdout",
+/// A kind of table: what `connector = '<name>'` in a table's options makes.
+pub trait Connector: Send + Sync {
+    /// The value of the `connector` option.
+    fn name(&self) -> &'static str;
+
+    /// The provider of table `def`, from its (interpolated) options.
+    fn table(
+        &self,
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> Result<Arc<dyn TableProvider>>;
+
+    /// Checks `def`'s options without keeping the table (planning a job's DDL).
+    fn check(
+        &self,
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> Result<()> {
+        self.table(def, options, env).map(|_| ())
+    }
+}
+
+/// A connector whose tables are one provider type, made by its constructor.
+struct Provides<T> {
+    name: &'static str,
+    new: fn(&TableDef, BTreeMap<String, String>, &ConnectorEnv) -> Result<T>,
+}
+
+impl<T: TableProvider + 'static> Connector for Provides<T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn table(
+        &self,
+        def: &TableDef,
+        options: BTreeMap<String, String>,
+        env: &ConnectorEnv,
+    ) -> Result<Arc<dyn TableProvider>> {
+        (self.new)(def, options, env).map(|t| Arc::new(t) as _)
+    }
+}
+
+/// Every connector, by name.
+static REGISTRY: [&dyn Connector; 7] = [
+    &Provides {
+        name: "file",
+        new: file::FileTable::try_new,
+    },
+    &Provides {
+        name: "generator",
+        new: generator::GeneratorTable::try_new,
+    },
+    &Provides {
+        name: "kafka",
+        new: kafka::KafkaTable::try_new,
+    },
+    &Provides {
+        name: "memory",
+        new: memory::MemoryTable::try_new,
+    },
+    &Provides {
+        name: "mysql",
+        new: mysql::MySqlTable::try_new,
+    },
+    &Provides {
+        name: "redis",
+        new: redis::RedisTable::try_new,
+    },
+    &Provides {
+        name: "stdout",
+        new: stdout::StdoutTable::try_new,
+    },
 ];
+
+/// The connector called `name`.
+pub fn connector(name: &str) -> Option<&'static dyn Connector> {
+    REGISTRY.iter().copied().find(|c| c.name() == name)
+}
+
+/// The names of every connector.
+pub fn connector_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|c| c.name()).collect()
+}
 
 /// The provider of a catalog table, writing to its `also_write` targets too.
 pub fn build_catalog_table(
@@ -100,22 +177,83 @@ pub fn build_table(
     options: BTreeMap<String, String>,
     env: &ConnectorEnv,
 ) -> Result<Arc<dyn TableProvider>> {
-    match def.connector() {
-        "file" => file::FileTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
-        "generator" => {
-            generator::GeneratorTable::try_new(def, options, env).map(|t| Arc::new(t) as _)
-        }
-        "kafka" => kafka::KafkaTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
-        "memory" => memory::MemoryTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
-        "mysql" => mysql::MySqlTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
-        "redis" => redis::RedisTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
-        "stdout" => stdout::StdoutTable::try_new(def, options, env).map(|t| Arc::new(t) as _),
-        other => Err(SluiceError::connector(
+    table_connector(def)?.table(def, options, env)
+}
+
+/// The connector `def` names, or an error listing the ones there are.
+pub fn table_connector(def: &TableDef) -> Result<&'static dyn Connector> {
+    let name = def.connector();
+    connector(name).ok_or_else(|| {
+        SluiceError::connector(
             &def.name,
             format!(
-                "unknown connector '{other}'; available: {}",
-                CONNECTORS.join(", ")
+                "unknown connector '{name}'; available: {}",
+                connector_names().join(", ")
             ),
-        )),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{ColumnDef, TableOrigin};
+    use datafusion::arrow::datatypes::DataType;
+
+    fn def(connector: &str, options: &[(&str, &str)]) -> TableDef {
+        let mut opts: BTreeMap<String, String> = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        opts.insert("connector".into(), connector.into());
+        TableDef {
+            name: "t".into(),
+            description: None,
+            columns: vec![ColumnDef {
+                name: "line".into(),
+                data_type: DataType::Utf8,
+                nullable: true,
+            }],
+            primary_key: vec![],
+            watermark: None,
+            error_output: false,
+            options: opts,
+            also_write: Vec::new(),
+            origin: TableOrigin::Yaml("test".into()),
+        }
+    }
+
+    #[test]
+    fn tables_are_made_by_the_connector_they_name() {
+        let names = connector_names();
+        assert_eq!(
+            names,
+            [
+                "file",
+                "generator",
+                "kafka",
+                "memory",
+                "mysql",
+                "redis",
+                "stdout"
+            ]
+        );
+        let env = ConnectorEnv::new(ExecMode::Batch);
+        let memory = def("memory", &[]);
+        assert!(build_table(&memory, memory.options.clone(), &env).is_ok());
+        let generator = def("generator", &[("rows", "10")]);
+        let c = table_connector(&generator).unwrap();
+        assert_eq!(c.name(), "generator");
+        assert!(c.check(&generator, generator.options.clone(), &env).is_ok());
+        let bad = def("generator", &[("rows", "ten")]);
+        let err = c.check(&bad, bad.options.clone(), &env).unwrap_err();
+        assert!(err.to_string().contains("option 'rows' = 'ten'"), "{err}");
+        let unknown = table_connector(&def("ftp", &[]))
+            .err()
+            .expect("no ftp connector");
+        assert_eq!(
+            unknown.to_string(),
+            "table 't': unknown connector 'ftp'; available: file, generator, kafka, memory, mysql, redis, stdout"
+        );
     }
 }

@@ -249,8 +249,8 @@ fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result
         .def
         .resolved_options(&session.catalog().vars)
         .map_err(|e| located(script, stmt.start, &e.to_string(), None))?;
-    if let Err(e) =
-        connectors::build_table(&created.def, options, &ConnectorEnv::new(session.env.mode))
+    if let Err(e) = connectors::table_connector(&created.def)
+        .and_then(|c| c.check(&created.def, options, &ConnectorEnv::new(session.env.mode)))
     {
         let msg = e.to_string();
         let at = quoted_after(&msg, "option '")
