@@ -24,6 +24,13 @@ pub fn duration<'de, D: serde::Deserializer<'de>>(
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
+/// [`duration`] for an optional field (`Option<Duration>` with `#[serde(default)]`).
+pub fn some_duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<std::time::Duration>, D::Error> {
+    duration(d).map(Some)
+}
+
 /// Refuses a key of `map` that is not `connector` or one of `known`, suggesting the nearest.
 fn check_keys(map: &BTreeMap<String, String>, known: &[&str]) -> std::result::Result<(), String> {
     let connector = map.get("connector").map(String::as_str).unwrap_or_default();

@@ -107,6 +107,17 @@ impl Default for RetryPolicy {
 pub const RETRY_OPTIONS: &[&str] = &["retry.max_elapsed", "retry.initial_backoff"];
 
 impl RetryPolicy {
+    /// The default policy with the options a table sets (`retry.max_elapsed`,
+    /// `retry.initial_backoff`).
+    pub fn with(max_elapsed: Option<Duration>, initial_backoff: Option<Duration>) -> Self {
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            max_elapsed: max_elapsed.unwrap_or(default.max_elapsed),
+            initial_backoff: initial_backoff.unwrap_or(default.initial_backoff),
+            ..default
+        }
+    }
+
     pub fn from_options(opts: &Options) -> Result<Self> {
         let mut policy = RetryPolicy::default();
         if let Some(v) = opts.get("retry.max_elapsed") {

@@ -8,6 +8,7 @@ mod values;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -20,9 +21,11 @@ use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Opts, OptsBuilder, Pool};
+use serde::Deserialize;
 
 pub use sink::MySqlSink;
 
+use super::options::some_duration;
 use super::retry::{Failure, RetryPolicy};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
@@ -30,15 +33,35 @@ use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::{Retry, SluiceError};
 use crate::job::metrics::JobMetrics;
 
-const OPTIONS: &[&str] = &[
-    "url",
-    "table",
-    "batch_size",
-    "create_table",
-    "partition_by",
-    "retry.max_elapsed",
-    "retry.initial_backoff",
-];
+/// The table's options (see the README's connector table).
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct MySqlOptions {
+    url: Option<String>,
+    /// The table's name in MySQL (default: the catalog name).
+    table: Option<String>,
+    batch_size: usize,
+    create_table: bool,
+    partition_by: Vec<String>,
+    #[serde(rename = "retry.max_elapsed", deserialize_with = "some_duration")]
+    retry_max_elapsed: Option<Duration>,
+    #[serde(rename = "retry.initial_backoff", deserialize_with = "some_duration")]
+    retry_initial_backoff: Option<Duration>,
+}
+
+impl Default for MySqlOptions {
+    fn default() -> Self {
+        MySqlOptions {
+            url: None,
+            table: None,
+            batch_size: 1000,
+            create_table: true,
+            partition_by: Vec::new(),
+            retry_max_elapsed: None,
+            retry_initial_backoff: None,
+        }
+    }
+}
 
 /// Whether retrying a failed MySQL call can help. Lost connections and a server going away
 /// can; so can contention (lock wait timeout, deadlock) and a server shutting down or
@@ -148,8 +171,10 @@ impl MySqlTable {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> crate::error::Result<Self> {
-        let opts = Options::new(&def.name, options, OPTIONS)?;
-        let url = opts.required("url")?;
+        let opts: MySqlOptions = Options::decode(&def.name, &options)?;
+        let url = opts.url.as_deref().ok_or_else(|| {
+            SluiceError::connector(&def.name, "connector 'mysql' needs the option 'url'")
+        })?;
         let parsed = Opts::from_url(url).map_err(|e| {
             SluiceError::connector(
                 &def.name,
@@ -158,10 +183,11 @@ impl MySqlTable {
         })?;
         let schema = def.schema();
         let partition_cols = opts
-            .list("partition_by")
+            .partition_by
             .iter()
             .map(|c| {
-                schema.index_of(c).map_err(|_| {
+                let c = c.to_ascii_lowercase();
+                schema.index_of(&c).map_err(|_| {
                     SluiceError::connector(
                         &def.name,
                         format!("partition_by column '{c}' is not a column of the table"),
@@ -169,8 +195,7 @@ impl MySqlTable {
                 })
             })
             .collect::<crate::error::Result<Vec<usize>>>()?;
-        let batch_size: usize = opts.parse_or("batch_size", 1000)?;
-        if batch_size == 0 {
+        if opts.batch_size == 0 {
             return Err(SluiceError::connector(
                 &def.name,
                 "batch_size must be at least 1",
@@ -180,15 +205,15 @@ impl MySqlTable {
             target: MySqlTarget {
                 name: def.name.clone(),
                 opts: parsed,
-                table: opts.get("table").unwrap_or(&def.name).to_string(),
+                table: opts.table.unwrap_or_else(|| def.name.clone()),
                 schema: def.schema(),
                 primary_key: def.primary_key.clone(),
             },
-            batch_size,
-            create_table: opts.parse_or("create_table", true)?,
+            batch_size: opts.batch_size,
+            create_table: opts.create_table,
             partition_cols,
             error_output: def.error_output,
-            retry: RetryPolicy::from_options(&opts)?,
+            retry: RetryPolicy::with(opts.retry_max_elapsed, opts.retry_initial_backoff),
             metrics: Arc::clone(&env.job.metrics),
             stream: env.job.mode == crate::job::ExecMode::Stream,
         })
