@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::error::DataFusionError;
 
-use crate::connectors::Options;
-use crate::error::{Result, Retry, SluiceError};
-use crate::units::parse_duration;
+use crate::error::{Retry, SluiceError};
 
 /// A failed attempt, and whether another one can succeed.
 #[derive(Debug)]
@@ -103,9 +101,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The option names a connector that retries accepts.
-pub const RETRY_OPTIONS: &[&str] = &["retry.max_elapsed", "retry.initial_backoff"];
-
 impl RetryPolicy {
     /// The default policy with the options a table sets (`retry.max_elapsed`,
     /// `retry.initial_backoff`).
@@ -116,21 +111,6 @@ impl RetryPolicy {
             initial_backoff: initial_backoff.unwrap_or(default.initial_backoff),
             ..default
         }
-    }
-
-    pub fn from_options(opts: &Options) -> Result<Self> {
-        let mut policy = RetryPolicy::default();
-        if let Some(v) = opts.get("retry.max_elapsed") {
-            policy.max_elapsed = parse_duration(v).map_err(|m| {
-                SluiceError::connector(opts.table(), format!("option 'retry.max_elapsed': {m}"))
-            })?;
-        }
-        if let Some(v) = opts.get("retry.initial_backoff") {
-            policy.initial_backoff = parse_duration(v).map_err(|m| {
-                SluiceError::connector(opts.table(), format!("option 'retry.initial_backoff': {m}"))
-            })?;
-        }
-        Ok(policy)
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or has failed for `max_elapsed`;

@@ -24,32 +24,81 @@ use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use redis::ConnectionAddr;
+use serde::Deserialize;
 
-use super::retry::{RETRY_OPTIONS, RetryPolicy};
+use super::options::{duration, some_duration};
+use super::retry::RetryPolicy;
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
 use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
 use crate::error::SluiceError;
 use crate::job::metrics::JobMetrics;
-use crate::units::parse_duration;
 use sink::RedisSink;
 use template::{KeyTemplate, TimeFormat, column_list, resolve_column};
 
-const OPTIONS: &[&str] = &[
-    "url",
-    "data_type",
-    "key",
-    "fields",
-    "member",
-    "score",
-    "value",
-    "ttl",
-    "key.time_format",
-    "batch_size",
-];
+/// The table's options (see the README's connector table).
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RedisOptions {
+    url: String,
+    data_type: Option<DataTypeOption>,
+    key: Option<String>,
+    fields: Option<Vec<String>>,
+    member: Option<String>,
+    score: Option<String>,
+    value: Option<String>,
+    #[serde(deserialize_with = "duration")]
+    ttl: Duration,
+    #[serde(rename = "key.time_format")]
+    key_time_format: String,
+    batch_size: usize,
+    #[serde(rename = "retry.max_elapsed", deserialize_with = "some_duration")]
+    retry_max_elapsed: Option<Duration>,
+    #[serde(rename = "retry.initial_backoff", deserialize_with = "some_duration")]
+    retry_initial_backoff: Option<Duration>,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        RedisOptions {
+            url: DEFAULT_URL.into(),
+            data_type: None,
+            key: None,
+            fields: None,
+            member: None,
+            score: None,
+            value: None,
+            ttl: DEFAULT_TTL,
+            key_time_format: "epoch_millis".into(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            retry_max_elapsed: None,
+            retry_initial_backoff: None,
+        }
+    }
+}
+
+/// `data_type`: which Redis structure the rows are written into.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DataTypeOption {
+    Hash,
+    Zset,
+    String,
+}
+
+impl DataTypeOption {
+    fn name(self) -> &'static str {
+        match self {
+            DataTypeOption::Hash => "hash",
+            DataTypeOption::Zset => "zset",
+            DataTypeOption::String => "string",
+        }
+    }
+}
 
 const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
-const DEFAULT_TTL: &str = "24h";
+/// 24 h.
+const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_BATCH_SIZE: usize = 1000;
 
 /// What each row becomes; column indices are into the table schema.
@@ -130,46 +179,53 @@ impl RedisTable {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> crate::error::Result<Self> {
-        let known: Vec<&str> = OPTIONS.iter().chain(RETRY_OPTIONS).copied().collect();
-        let opts = Options::new(&def.name, options, &known)?;
+        let opts: RedisOptions = Options::decode(&def.name, &options)?;
         let fail = |message: String| SluiceError::connector(&def.name, message);
+        let needs = |option: &str| fail(format!("connector 'redis' needs the option '{option}'"));
         let schema = def.schema();
 
-        let url = opts.get("url").unwrap_or(DEFAULT_URL);
         // `open` only parses the URL; the connection is made when the first rows are written.
-        let client = redis::Client::open(url).map_err(|e| {
+        let client = redis::Client::open(opts.url.as_str()).map_err(|e| {
             fail(format!(
                 "bad url (expected redis://[:password@]host:port/db): {e}"
             ))
         })?;
 
-        let data_type = opts.required("data_type")?;
-        let key = KeyTemplate::parse(opts.required("key")?, &schema).map_err(fail)?;
-        let column = |option: &str| -> crate::error::Result<usize> {
-            let name = opts.required(option)?;
+        let data_type = opts.data_type.ok_or_else(|| needs("data_type"))?;
+        let key_text = opts.key.as_deref().ok_or_else(|| needs("key"))?;
+        let key = KeyTemplate::parse(key_text, &schema).map_err(fail)?;
+        let column = |option: &str, name: &Option<String>| -> crate::error::Result<usize> {
+            let name = name.as_deref().ok_or_else(|| needs(option))?;
             resolve_column(&schema, name.trim())
                 .map_err(|e| fail(format!("option '{option}': {e}")))
         };
         // Options of another data type are mistakes, not something to ignore silently.
+        let set = [
+            ("fields", opts.fields.is_some()),
+            ("member", opts.member.is_some()),
+            ("score", opts.score.is_some()),
+            ("value", opts.value.is_some()),
+        ];
         let reject = |others: &[&str]| -> crate::error::Result<()> {
-            match others.iter().find(|o| opts.get(o).is_some()) {
-                Some(o) => Err(fail(format!(
-                    "option '{o}' does not apply to data_type '{data_type}'"
+            match set.iter().find(|(o, is_set)| *is_set && others.contains(o)) {
+                Some((o, _)) => Err(fail(format!(
+                    "option '{o}' does not apply to data_type '{}'",
+                    data_type.name()
                 ))),
                 None => Ok(()),
             }
         };
-        let shape = match data_type.trim().to_ascii_lowercase().as_str() {
-            "hash" => {
+        let shape = match data_type {
+            DataTypeOption::Hash => {
                 reject(&["member", "score", "value"])?;
                 Shape::Hash {
-                    fields: hash_fields(&opts, &schema, &key).map_err(fail)?,
+                    fields: hash_fields(opts.fields.as_deref(), &schema, &key).map_err(fail)?,
                 }
             }
-            "zset" => {
+            DataTypeOption::Zset => {
                 reject(&["fields", "value"])?;
-                let member = column("member")?;
-                let score = column("score")?;
+                let member = column("member", &opts.member)?;
+                let score = column("score", &opts.score)?;
                 let score_type = schema.field(score).data_type();
                 if !score_type.is_numeric() {
                     return Err(fail(format!(
@@ -179,16 +235,11 @@ impl RedisTable {
                 }
                 Shape::SortedSet { member, score }
             }
-            "string" => {
+            DataTypeOption::String => {
                 reject(&["fields", "member", "score"])?;
                 Shape::String {
-                    value: column("value")?,
+                    value: column("value", &opts.value)?,
                 }
-            }
-            other => {
-                return Err(fail(format!(
-                    "option 'data_type' = '{other}' is not one of: hash, zset, string"
-                )));
             }
         };
         for col in key.columns().chain(shape.value_columns()) {
@@ -196,11 +247,10 @@ impl RedisTable {
                 .map_err(|e| fail(format!("column '{}': {e}", schema.field(col).name())))?;
         }
 
-        let ttl_text = opts.get("ttl").unwrap_or(DEFAULT_TTL);
-        let ttl = parse_duration(ttl_text).map_err(|e| fail(format!("option 'ttl': {e}")))?;
-        let time_format = TimeFormat::parse(opts.get("key.time_format").unwrap_or("epoch_millis"))
+        let ttl = opts.ttl;
+        let time_format = TimeFormat::parse(&opts.key_time_format)
             .map_err(|e| fail(format!("option 'key.time_format': {e}")))?;
-        let batch_size: usize = opts.parse_or("batch_size", DEFAULT_BATCH_SIZE)?;
+        let batch_size = opts.batch_size;
         if batch_size == 0 {
             return Err(fail("batch_size must be at least 1".into()));
         }
@@ -214,7 +264,7 @@ impl RedisTable {
                 time_format,
                 ttl: (!ttl.is_zero()).then_some(ttl),
                 batch_size,
-                retry: RetryPolicy::from_options(&opts)?,
+                retry: RetryPolicy::with(opts.retry_max_elapsed, opts.retry_initial_backoff),
             },
             error_output: def.error_output,
             metrics: Arc::clone(&env.job.metrics),
@@ -224,15 +274,13 @@ impl RedisTable {
 
 /// `fields` as columns, by default every column the key does not use.
 fn hash_fields(
-    opts: &Options,
+    listed: Option<&[String]>,
     schema: &datafusion::arrow::datatypes::Schema,
     key: &KeyTemplate,
 ) -> Result<Vec<usize>, String> {
-    let fields: Vec<usize> = match opts.get("fields") {
+    let fields: Vec<usize> = match listed {
         Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+            .iter()
             .map(|name| resolve_column(schema, name).map_err(|e| format!("option 'fields': {e}")))
             .collect::<Result<_, _>>()?,
         None => {
