@@ -15,6 +15,7 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+use serde::Deserialize;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
@@ -23,7 +24,18 @@ use crate::job::MemoryTables;
 use crate::job::metrics::{JobMetrics, SinkMetrics};
 use crate::wire::SinkInput;
 
-const OPTIONS: &[&str] = &["retain"];
+/// The table's options.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct MemoryOptions {
+    retain: bool,
+}
+
+impl Default for MemoryOptions {
+    fn default() -> Self {
+        MemoryOptions { retain: true }
+    }
+}
 
 #[derive(Debug)]
 pub struct MemoryTable {
@@ -42,11 +54,11 @@ impl MemoryTable {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> crate::error::Result<Self> {
-        let opts = Options::new(&def.name, options, OPTIONS)?;
+        let opts: MemoryOptions = Options::decode(&def.name, &options)?;
         Ok(MemoryTable {
             name: def.name.clone(),
             schema: def.schema(),
-            retain: opts.choice("retain", &["true", "false"], "true")? == "true",
+            retain: opts.retain,
             error_output: def.error_output,
             metrics: Arc::clone(&env.job.metrics),
             tables: env.job.memory.clone(),

@@ -214,7 +214,7 @@ mod tests {
             ("connector", "generator"),
             ("format", "EVENTS"),
             ("rows", " 12 "),
-            ("follow", "true"),
+            ("follow", "True"),
             ("partition_by", "day, hour"),
             ("retry.max_elapsed", "5m"),
             ("linger", "1 min"),

@@ -15,6 +15,7 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+use serde::Deserialize;
 
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
@@ -22,10 +23,17 @@ use crate::connectors::sink::{Overwrite, TableSink, check_insert, sink_exec};
 use crate::job::metrics::JobMetrics;
 use crate::wire::SinkInput;
 
-const OPTIONS: &[&str] = &["format"];
+/// The table's options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StdoutOptions {
+    format: Format,
+}
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum Format {
+    #[default]
     Json,
     Csv,
     Table,
@@ -46,16 +54,11 @@ impl StdoutTable {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> crate::error::Result<Self> {
-        let opts = Options::new(&def.name, options, OPTIONS)?;
-        let format = match opts.choice("format", &["json", "csv", "table"], "json")? {
-            "csv" => Format::Csv,
-            "table" => Format::Table,
-            _ => Format::Json,
-        };
+        let opts: StdoutOptions = Options::decode(&def.name, &options)?;
         Ok(StdoutTable {
             name: def.name.clone(),
             schema: def.schema(),
-            format,
+            format: opts.format,
             error_output: def.error_output,
             metrics: Arc::clone(&env.job.metrics),
         })

@@ -145,7 +145,14 @@ impl<'de> de::Deserializer<'de> for Text<'_> {
         deserialize_i32 => visit_i32: i32, "a whole number";
         deserialize_i64 => visit_i64: i64, "a whole number";
         deserialize_f64 => visit_f64: f64, "a number";
-        deserialize_bool => visit_bool: bool, "true or false";
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.text.trim().to_ascii_lowercase().as_str() {
+            "true" => visitor.visit_bool(true),
+            "false" => visitor.visit_bool(false),
+            _ => Err(self.invalid("true or false")),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
