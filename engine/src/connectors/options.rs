@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Result, SluiceError};
 use crate::units::parse_duration;
-use decode::{DecodeError, OptionsDeserializer};
+use decode::OptionsDeserializer;
 
 /// A duration option in the one grammar (`250ms`, `10 s`, `5m`, `1 min`, ...), for
 /// `#[serde(deserialize_with = "duration")]`.
@@ -77,13 +77,7 @@ impl Options {
     /// are not fields are refused as [`Options::new`] does. Give `T` `#[serde(default)]`
     /// for optional options.
     pub fn decode<T: DeserializeOwned>(table: &str, map: &BTreeMap<String, String>) -> Result<T> {
-        let check = |fields: &[&str]| check_keys(map, fields).map_err(DecodeError);
-        T::deserialize(OptionsDeserializer {
-            map,
-            skip: &["connector"],
-            check_keys: &check,
-        })
-        .map_err(|e| SluiceError::connector(table, e.0))
+        T::deserialize(OptionsDeserializer(map)).map_err(|e| SluiceError::connector(table, e.0))
     }
 
     pub fn table(&self) -> &str {

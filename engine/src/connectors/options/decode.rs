@@ -23,14 +23,9 @@ impl de::Error for DecodeError {
     }
 }
 
-/// The options of one table, as serde reads them.
-pub struct OptionsDeserializer<'a> {
-    pub map: &'a BTreeMap<String, String>,
-    /// Keys that are not the struct's (e.g. `connector`), skipped.
-    pub skip: &'a [&'a str],
-    /// Checks the keys against the struct's fields (an error names the key).
-    pub check_keys: &'a dyn Fn(&[&str]) -> Result<(), DecodeError>,
-}
+/// The options of one table, as serde reads them (`connector` is not a field: it chose
+/// the struct).
+pub struct OptionsDeserializer<'a>(pub &'a BTreeMap<String, String>);
 
 impl<'de, 'a> de::Deserializer<'de> for OptionsDeserializer<'a> {
     type Error = DecodeError;
@@ -45,14 +40,9 @@ impl<'de, 'a> de::Deserializer<'de> for OptionsDeserializer<'a> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
-        (self.check_keys)(fields)?;
-        let entries = self
-            .map
-            .iter()
-            .filter(|(k, _)| !self.skip.contains(&k.as_str()))
-            .collect::<Vec<_>>();
+        super::check_keys(self.0, fields).map_err(DecodeError)?;
         visitor.visit_map(Entries {
-            entries: entries.into_iter(),
+            entries: self.0.iter().filter(|(k, _)| k.as_str() != "connector"),
             value: None,
         })
     }
