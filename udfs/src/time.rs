@@ -17,6 +17,34 @@ pub struct NginxTime {
 }
 
 impl NginxTime {
+    /// What parsing nginx's text for the instant `epoch_millis`, written at `offset_seconds`,
+    /// gives: for producers of parsed lines that never write the text (the log generator).
+    /// `None` outside the years 1..=9999 nginx's format can hold.
+    pub fn at(epoch_millis: i64, offset_seconds: i32) -> Option<NginxTime> {
+        use chrono::Datelike as _;
+        let local_millis = epoch_millis.checked_add(i64::from(offset_seconds) * 1_000)?;
+        let date = chrono::DateTime::from_timestamp_millis(local_millis)?.date_naive();
+        let year = u32::try_from(date.year())
+            .ok()
+            .filter(|y| (1..=9999).contains(y))?;
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let (month, day) = (date.month(), date.day());
+        Some(NginxTime {
+            epoch_millis,
+            offset_seconds,
+            day: [
+                digit(year / 1000),
+                digit(year / 100),
+                digit(year / 10),
+                digit(year),
+                digit(month / 10),
+                digit(month),
+                digit(day / 10),
+                digit(day),
+            ],
+        })
+    }
+
     /// The local calendar day as `YYYYMMDD` (the warehouse partition key).
     pub fn day(&self) -> &str {
         // Only ASCII digits are ever stored, so this cannot fail; the fallback keeps it panic-free.
@@ -248,6 +276,23 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 mod tests {
     use super::*;
     use chrono::{DateTime, Datelike, FixedOffset};
+
+    #[test]
+    fn a_time_at_an_instant_is_what_parsing_its_text_gives() {
+        for text in [
+            "10/Nov/2016:00:01:02 +0800",
+            "09/Nov/2016:23:59:59 +0800",
+            "31/Dec/2016:23:30:00 -0130",
+            "01/Jan/2017:00:00:00 +0000",
+            "29/Feb/2016:07:00:00 +1400",
+        ] {
+            let parsed = parse_nginx_time(text).unwrap();
+            let at = NginxTime::at(parsed.epoch_millis, parsed.offset_seconds);
+            assert_eq!(at, Some(parsed), "{text}");
+        }
+        assert_eq!(NginxTime::at(i64::MAX, 3_600), None);
+        assert_eq!(NginxTime::at(-70_000_000_000_000, 0), None);
+    }
 
     #[test]
     fn parses_with_and_without_brackets() {

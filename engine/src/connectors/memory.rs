@@ -8,20 +8,20 @@ use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::Session;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use serde::Deserialize;
 
+use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{Overwrite, TableSink, check_insert, sink_exec};
+use crate::connectors::sink::{Overwrite, TableSink, sink_exec};
 use crate::job::MemoryTables;
-use crate::job::metrics::{JobMetrics, SinkMetrics};
+use crate::job::metrics::SinkMetrics;
 use crate::wire::SinkInput;
 
 /// The table's options.
@@ -37,14 +37,13 @@ impl Default for MemoryOptions {
     }
 }
 
+pub const NAME: &str = "memory";
+
 #[derive(Debug)]
 pub struct MemoryTable {
-    name: String,
-    schema: SchemaRef,
+    base: TableBase,
     /// Keep the rows (default) or only count them (benchmarks of long runs).
     retain: bool,
-    error_output: bool,
-    metrics: Arc<JobMetrics>,
     tables: MemoryTables,
 }
 
@@ -56,57 +55,50 @@ impl MemoryTable {
     ) -> crate::error::Result<Self> {
         let opts: MemoryOptions = Options::decode(&def.name, &options)?;
         Ok(MemoryTable {
-            name: def.name.clone(),
-            schema: def.schema(),
+            base: TableBase::new(NAME, def, env),
             retain: opts.retain,
-            error_output: def.error_output,
-            metrics: Arc::clone(&env.job.metrics),
             tables: env.job.memory.clone(),
         })
     }
 }
 
 #[async_trait]
-impl TableProvider for MemoryTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
+impl ConnectorTable for MemoryTable {
+    fn base(&self) -> &TableBase {
+        &self.base
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
+    async fn read(
         &self,
         _state: &dyn Session,
         projection: Option<&Vec<usize>>,
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batches = self.tables.rows(&self.name);
+        let batches = self.tables.rows(&self.base.name);
         Ok(MemorySourceConfig::try_new_exec(
             &[batches],
-            Arc::clone(&self.schema),
+            Arc::clone(&self.base.schema),
             projection.cloned(),
         )?)
     }
 
-    async fn insert_into(
+    fn writes(&self) -> Option<Overwrite> {
+        Some(Overwrite::Refused(
+            "a memory table collects the rows of the run",
+        ))
+    }
+
+    async fn write(
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        check_insert(
-            &self.name,
-            insert_op,
-            Overwrite::Refused("a memory table collects the rows of the run"),
-        )?;
         let sink = MemorySink {
-            name: self.name.clone(),
-            schema: Arc::clone(&self.schema),
+            name: self.base.name.clone(),
+            schema: Arc::clone(&self.base.schema),
             retain: self.retain,
-            metrics: self.metrics.sink(&self.name, self.error_output),
+            metrics: self.base.sink_metrics(),
             tables: self.tables.clone(),
         };
         Ok(sink_exec(input, sink))

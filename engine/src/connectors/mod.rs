@@ -1,6 +1,6 @@
-//! Connectors: where tables live. One folder or file per system; each turns a catalog
-//! table into a DataFusion `TableProvider` that can be scanned (source) and/or inserted
-//! into (sink).
+//! Connectors: where tables live. One folder or file per system; each makes a catalog
+//! table into a `ConnectorTable` (the shape every table shares, `table`), which DataFusion
+//! scans (source) and/or inserts into (sink) as a `Table`.
 
 pub mod file;
 pub mod generator;
@@ -13,6 +13,7 @@ pub mod redis;
 pub mod retry;
 pub mod sink;
 pub mod stdout;
+mod table;
 mod tee;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 
 pub use options::Options;
+pub use table::{ConnectorTable, Table, TableBase};
 
 use crate::catalog::TableDef;
 use crate::error::{Result, SluiceError};
@@ -89,7 +91,7 @@ struct Provides<T> {
     new: fn(&TableDef, BTreeMap<String, String>, &ConnectorEnv) -> Result<T>,
 }
 
-impl<T: TableProvider + 'static> Connector for Provides<T> {
+impl<T: ConnectorTable> Connector for Provides<T> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -100,38 +102,38 @@ impl<T: TableProvider + 'static> Connector for Provides<T> {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> Result<Arc<dyn TableProvider>> {
-        (self.new)(def, options, env).map(|t| Arc::new(t) as _)
+        (self.new)(def, options, env).map(|t| Arc::new(Table(t)) as _)
     }
 }
 
 /// Every connector, by name.
 static REGISTRY: [&dyn Connector; 7] = [
     &Provides {
-        name: "file",
+        name: file::NAME,
         new: file::FileTable::try_new,
     },
     &Provides {
-        name: "generator",
+        name: generator::NAME,
         new: generator::GeneratorTable::try_new,
     },
     &Provides {
-        name: "kafka",
+        name: kafka::NAME,
         new: kafka::KafkaTable::try_new,
     },
     &Provides {
-        name: "memory",
+        name: memory::NAME,
         new: memory::MemoryTable::try_new,
     },
     &Provides {
-        name: "mysql",
+        name: mysql::NAME,
         new: mysql::MySqlTable::try_new,
     },
     &Provides {
-        name: "redis",
+        name: redis::NAME,
         new: redis::RedisTable::try_new,
     },
     &Provides {
-        name: "stdout",
+        name: stdout::NAME,
         new: stdout::StdoutTable::try_new,
     },
 ];

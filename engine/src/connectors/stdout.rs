@@ -9,18 +9,16 @@ use std::sync::atomic::Ordering;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::catalog::{Session, TableProvider};
-use datafusion::error::{DataFusionError, Result};
+use datafusion::catalog::Session;
+use datafusion::error::Result;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use serde::Deserialize;
 
+use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{Overwrite, TableSink, check_insert, sink_exec};
-use crate::job::metrics::JobMetrics;
+use crate::connectors::sink::{Overwrite, TableSink, sink_exec};
 use crate::wire::SinkInput;
 
 /// The table's options.
@@ -39,13 +37,12 @@ enum Format {
     Table,
 }
 
+pub const NAME: &str = "stdout";
+
 #[derive(Debug)]
 pub struct StdoutTable {
-    name: String,
-    schema: SchemaRef,
+    base: TableBase,
     format: Format,
-    error_output: bool,
-    metrics: Arc<JobMetrics>,
 }
 
 impl StdoutTable {
@@ -56,53 +53,31 @@ impl StdoutTable {
     ) -> crate::error::Result<Self> {
         let opts: StdoutOptions = Options::decode(&def.name, &options)?;
         Ok(StdoutTable {
-            name: def.name.clone(),
-            schema: def.schema(),
+            base: TableBase::new(NAME, def, env),
             format: opts.format,
-            error_output: def.error_output,
-            metrics: Arc::clone(&env.job.metrics),
         })
     }
 }
 
 #[async_trait]
-impl TableProvider for StdoutTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
+impl ConnectorTable for StdoutTable {
+    fn base(&self) -> &TableBase {
+        &self.base
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
+    fn writes(&self) -> Option<Overwrite> {
+        Some(Overwrite::Refused("printed rows cannot be taken back"))
     }
 
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        _projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(DataFusionError::Plan(format!(
-            "'{}' is a stdout table: it can be written (INSERT INTO), not read",
-            self.name
-        )))
-    }
-
-    async fn insert_into(
+    async fn write(
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        check_insert(
-            &self.name,
-            insert_op,
-            Overwrite::Refused("printed rows cannot be taken back"),
-        )?;
         let sink = StdoutSink {
-            schema: Arc::clone(&self.schema),
+            schema: Arc::clone(&self.base.schema),
             format: self.format,
-            metrics: self.metrics.sink(&self.name, self.error_output),
+            metrics: self.base.sink_metrics(),
         };
         Ok(sink_exec(input, sink))
     }

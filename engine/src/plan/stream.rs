@@ -43,11 +43,10 @@ use crate::exec::stream::graph::{
     StreamSource, StreamStatement,
 };
 use crate::exec::stream::late::LateOutput;
-use crate::exec::stream::slot::{Slot, SlotTable};
 use crate::exec::stream::window::WindowKind;
 use crate::sql::windows::STREAM_WINDOW_FUNCTION;
 use crate::sql::{Script, Statement};
-use crate::wire::{CHANNEL_CAPACITY, Closing, channel_exec};
+use crate::wire::{CHANNEL_CAPACITY, Closing, Slot, SlotTable, channel_exec};
 
 /// How long a source may stay silent before it stops holding back the watermark of
 /// statements that read other sources too, unless `idle_timeout_ms` says otherwise.

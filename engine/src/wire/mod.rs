@@ -13,9 +13,12 @@
 //! - `barrier` and `channel`: a `Message::Barrier` sent to a sink becomes a tagged empty
 //!   batch on the way into the sink plan, and `SinkInput` turns it back into the barrier on
 //!   the sink's side, acknowledging it once the sink has written everything before it.
+//! - `slot`: a plan's leaf table that yields the batches put in it since its last scan, so
+//!   a stateless plan runs again for every batch (statements, the generator's clean plan).
 
 mod barrier;
 mod channel;
+mod slot;
 mod split;
 
 use datafusion::arrow::array::RecordBatch;
@@ -23,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use barrier::{Barrier, BarrierAck, Markers, SinkInput};
 pub use channel::{ChannelPartition, Closing, channel_exec};
+pub use slot::{Slot, SlotTable};
 pub use split::{SplitTag, caught_up_marker, ended_marker, tag_split, untag_split};
 
 /// Capacity of every channel between a job's tasks, in messages: a slow sink slows its

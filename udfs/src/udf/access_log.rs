@@ -3,13 +3,12 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use datafusion::arrow::array::NullBufferBuilder;
 use datafusion::arrow::array::{
-    ArrayRef, Float64Builder, Int32Builder, Int64Builder, StringBuilder, StructArray,
-    TimestampMillisecondBuilder,
+    Array, ArrayRef, Float64Builder, Int32Builder, Int64Builder, NullBufferBuilder, StringBuilder,
+    StructArray, TimestampMillisecondBuilder, new_null_array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
-use datafusion::common::Result;
+use datafusion::common::{Result, plan_err};
 
 use super::args::{for_each_str, string_bytes};
 use crate::access_log::{ParsedLine, parse_line};
@@ -45,6 +44,34 @@ pub fn access_log_fields() -> Fields {
         Field::new("upstream_response_time", DataType::Float64, true),
         Field::new("request_time", DataType::Float64, true),
     ])
+}
+
+/// A `parse_access_log` column of `rows` rows from some of its fields, the others NULL: for
+/// producers that hold the parts of their lines already (the log generator) and must give
+/// what parsing the text would for those fields. Every row is a parsed line (none is NULL).
+pub fn access_log_struct(rows: usize, parts: Vec<(&str, ArrayRef)>) -> Result<StructArray> {
+    let fields = access_log_fields();
+    let mut arrays: Vec<Option<ArrayRef>> = vec![None; fields.len()];
+    for (name, array) in parts {
+        let Some((i, field)) = fields.find(name) else {
+            return plan_err!("parse_access_log has no field '{name}'");
+        };
+        if array.data_type() != field.data_type() || array.len() != rows {
+            return plan_err!(
+                "field '{name}' of parse_access_log is {} ({rows} rows), not {} ({} rows)",
+                field.data_type(),
+                array.data_type(),
+                array.len()
+            );
+        }
+        arrays[i] = Some(array);
+    }
+    let arrays = arrays
+        .into_iter()
+        .zip(fields.iter())
+        .map(|(array, field)| array.unwrap_or_else(|| new_null_array(field.data_type(), rows)))
+        .collect();
+    Ok(StructArray::try_new(fields, arrays, None)?)
 }
 
 string_udf!(ParseAccessLog, "parse_access_log", returns DataType::Struct(access_log_fields()), strict true, parse_access_log_array);
@@ -199,4 +226,59 @@ fn access_log_error_array(lines: &ArrayRef) -> Result<ArrayRef> {
         _ => out.append_null(),
     })?;
     Ok(Arc::new(out.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{AsArray, Int64Array, StringArray, TimestampMillisecondArray};
+
+    use super::*;
+    use crate::time::NginxTime;
+
+    const LINE: &str = r#"117.35.88.11 - - [10/Nov/2016:00:01:02 +0800] "GET /course/list HTTP/1.1" 200 2345 "www.imooc.com" "http://www.imooc.com/code/1852" - "Mozilla/5.0" "-" 10.100.136.65:80 200 0.616 0.616"#;
+
+    #[test]
+    fn a_struct_from_parts_holds_what_parsing_gives_for_them() {
+        let parsed =
+            parse_access_log_array(&(Arc::new(StringArray::from(vec![LINE])) as ArrayRef)).unwrap();
+        let parsed = parsed.as_struct();
+        let time = NginxTime::at(1_478_707_262_000, 28_800).unwrap();
+        let parts: Vec<(&str, ArrayRef)> = vec![
+            ("ip", Arc::new(StringArray::from(vec!["117.35.88.11"]))),
+            (
+                "time",
+                Arc::new(
+                    TimestampMillisecondArray::from(vec![time.epoch_millis]).with_timezone(UTC),
+                ),
+            ),
+            ("day", Arc::new(StringArray::from(vec![time.day()]))),
+            ("bytes", Arc::new(Int64Array::from(vec![2345]))),
+            (
+                "referer",
+                Arc::new(StringArray::from(vec!["http://www.imooc.com/code/1852"])),
+            ),
+        ];
+        let made = access_log_struct(1, parts).unwrap();
+        assert_eq!(made.fields(), parsed.fields());
+        assert_eq!(made.null_count(), 0);
+        for name in ["ip", "time", "day", "bytes", "referer"] {
+            let (made, parsed) = (
+                made.column_by_name(name).unwrap(),
+                parsed.column_by_name(name).unwrap(),
+            );
+            assert_eq!(made.as_ref(), parsed.as_ref(), "{name}");
+        }
+        assert!(made.column_by_name("user_agent").unwrap().is_null(0));
+    }
+
+    #[test]
+    fn a_struct_from_parts_refuses_unknown_or_mistyped_fields() {
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["x"]));
+        let err = access_log_struct(1, vec![("referrer", Arc::clone(&text))]).unwrap_err();
+        assert!(err.to_string().contains("no field 'referrer'"), "{err}");
+        let err = access_log_struct(1, vec![("bytes", Arc::clone(&text))]).unwrap_err();
+        assert!(err.to_string().contains("field 'bytes'"), "{err}");
+        let err = access_log_struct(2, vec![("ip", text)]).unwrap_err();
+        assert!(err.to_string().contains("(2 rows)"), "{err}");
+    }
 }

@@ -68,7 +68,9 @@ mod nginx_time;
 
 use datafusion::logical_expr::ScalarUDF;
 
-pub use access_log::{AccessLogError, ParseAccessLog, access_log_fields, parse_access_log_array};
+pub use access_log::{
+    AccessLogError, ParseAccessLog, access_log_fields, access_log_struct, parse_access_log_array,
+};
 pub use cms::{CmsIdUdf, CmsTypeUdf};
 pub use internal_ip::IsInternalIpUdf;
 pub use ip::{IpLocationUdf, IpPartUdf, ip_location_fields, ip_part_array};

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::{Session, TableProvider as _};
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -26,8 +26,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::streaming::PartitionStream;
 
@@ -35,12 +34,13 @@ pub use follow::{FollowPartition, Follower, Polled};
 pub use lines::{FileRange, plan_ranges, read_range};
 pub use sink::FileSink;
 
+use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
+use crate::connectors::sink::{Overwrite, sink_exec};
 use crate::error::SluiceError;
 use crate::job::ExecMode;
-use crate::job::metrics::{JobMetrics, SourceMetrics};
+use crate::job::metrics::SourceMetrics;
 use crate::units::parse_duration;
 
 const OPTIONS: &[&str] = &[
@@ -74,16 +74,16 @@ impl FileFormat {
     }
 }
 
+pub const NAME: &str = "file";
+
 #[derive(Debug)]
 pub struct FileTable {
-    name: String,
+    base: TableBase,
     path: String,
     format: FileFormat,
-    schema: SchemaRef,
     partition_by: Vec<String>,
     csv_header: bool,
     csv_delimiter: u8,
-    error_output: bool,
     /// `follow = true`: tail the (single) file forever, polling this often.
     follow: Option<Duration>,
     /// `source.monitor-interval`: read the files there are, then look for new ones this often
@@ -92,7 +92,6 @@ pub struct FileTable {
     /// Stream mode (`Some`): files are appended, each committed after this long (batch
     /// mode replaces the table's data at the end of the run instead).
     rollover: Option<Duration>,
-    metrics: Arc<JobMetrics>,
     /// Where a followed file resumes after a restart.
     positions: Arc<crate::checkpoint::SourcePositions>,
     /// What its sink's checkpoint state is called (see `ConnectorEnv::sink_state_name`).
@@ -156,21 +155,18 @@ impl FileTable {
         let follow = follow_option(&def.name, &opts, format, &path, env.job.mode)?;
         let monitor = monitor_option(&def.name, &opts, follow.is_some(), env.job.mode)?;
         Ok(FileTable {
-            name: def.name.clone(),
+            base: TableBase::new(NAME, def, env),
             path,
             format,
-            schema: def.schema(),
             partition_by,
             csv_header: opts.parse_or("csv.header", true)?,
             csv_delimiter,
-            error_output: def.error_output,
             follow,
             monitor,
             rollover: match env.job.mode {
                 ExecMode::Stream => Some(rollover_option(&def.name, &opts)?),
                 ExecMode::Batch => None,
             },
-            metrics: Arc::clone(&env.job.metrics),
             positions: Arc::clone(&env.job.positions),
             sink_state: env.sink_state_name(&def.name),
         })
@@ -180,18 +176,18 @@ impl FileTable {
     /// plans anything that waits for its end.
     fn follow_scan(&self, poll_interval: Duration) -> Result<StreamingTable> {
         let partition = follow::FollowPartition {
-            schema: Arc::clone(&self.schema),
+            schema: Arc::clone(&self.base.schema),
             path: PathBuf::from(&self.path),
             poll_interval,
             // Bytes and rows as the lines reader counts them; the total stays 0 (unknown).
-            metrics: self.metrics.source(&self.name),
+            metrics: self.base.source_metrics(),
             json: self.format == FileFormat::Json,
             resume: self
                 .restored_files()?
                 .remove(&follow::FollowPartition::split(Path::new(&self.path))),
         };
         Ok(
-            StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
+            StreamingTable::try_new(Arc::clone(&self.base.schema), vec![Arc::new(partition)])?
                 .with_infinite_table(true),
         )
     }
@@ -233,15 +229,15 @@ impl FileTable {
             },
         };
         let partition = files::FilesPartition {
-            schema: Arc::clone(&self.schema),
+            schema: Arc::clone(&self.base.schema),
             files,
-            metrics: self.metrics.source(&self.name),
+            metrics: self.base.source_metrics(),
             format,
             restored,
             monitor: self.monitor.map(|every| (every, lister)),
         };
         Ok(
-            StreamingTable::try_new(Arc::clone(&self.schema), vec![Arc::new(partition)])?
+            StreamingTable::try_new(Arc::clone(&self.base.schema), vec![Arc::new(partition)])?
                 .with_infinite_table(self.monitor.is_some()),
         )
     }
@@ -249,7 +245,7 @@ impl FileTable {
     /// How far the checkpoint the job resumes from had read each file (split: its path).
     fn restored_files(&self) -> Result<files::FilesRead> {
         let mut restored = files::FilesRead::new();
-        for (path, at) in self.positions.restored(&self.name).unwrap_or_default() {
+        for (path, at) in self.positions.restored(&self.base.name).unwrap_or_default() {
             let at = at
                 .parse()
                 .map_err(|e| self.error(format!("the checkpoint's position of {path}: {e}")))?;
@@ -261,7 +257,7 @@ impl FileTable {
     fn partition_indices(&self) -> Vec<usize> {
         self.partition_by
             .iter()
-            .filter_map(|p| self.schema.index_of(p).ok())
+            .filter_map(|p| self.base.schema.index_of(p).ok())
             .collect()
     }
 
@@ -269,7 +265,8 @@ impl FileTable {
     fn file_schema(&self) -> SchemaRef {
         let parts = self.partition_indices();
         Arc::new(Schema::new(
-            self.schema
+            self.base
+                .schema
                 .fields()
                 .iter()
                 .enumerate()
@@ -297,25 +294,25 @@ impl FileTable {
     }
 
     fn error(&self, msg: String) -> DataFusionError {
-        SluiceError::connector(&self.name, msg).into()
+        SluiceError::connector(&self.base.name, msg).into()
     }
 
     fn lines_scan(&self, state: &dyn Session) -> Result<StreamingTable> {
         let files = self.matched_files()?;
         let total: u64 = files.iter().map(|f| f.1).sum();
-        let metrics: Arc<SourceMetrics> = self.metrics.source(&self.name);
+        let metrics: Arc<SourceMetrics> = self.base.source_metrics();
         metrics.total_bytes.fetch_add(total, Ordering::Relaxed);
         let partitions = plan_ranges(&files, state.config().target_partitions())
             .into_iter()
             .map(|ranges| {
                 Arc::new(lines::LinesPartition {
-                    schema: Arc::clone(&self.schema),
+                    schema: Arc::clone(&self.base.schema),
                     ranges,
                     metrics: Arc::clone(&metrics),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
-        StreamingTable::try_new(Arc::clone(&self.schema), partitions)
+        StreamingTable::try_new(Arc::clone(&self.base.schema), partitions)
     }
 
     fn listing_table(&self) -> Result<ListingTable> {
@@ -351,7 +348,7 @@ impl FileTable {
         let partition_cols = self
             .partition_by
             .iter()
-            .filter_map(|c| self.schema.field_with_name(c).ok())
+            .filter_map(|c| self.base.schema.field_with_name(c).ok())
             .map(|f| (f.name().clone(), f.data_type().clone()))
             .collect();
         let options = ListingOptions::new(format)
@@ -367,14 +364,14 @@ impl FileTable {
     /// columns (file columns first, then partition columns).
     fn to_listing_projection(&self, projection: Option<&Vec<usize>>) -> Vec<usize> {
         let parts = self.partition_indices();
-        let n_file = self.schema.fields().len() - parts.len();
+        let n_file = self.base.schema.fields().len() - parts.len();
         let map = |i: usize| match parts.iter().position(|&p| p == i) {
             Some(k) => n_file + k,
             None => i - parts.iter().filter(|&&p| p < i).count(),
         };
         match projection {
             Some(p) => p.iter().map(|&i| map(i)).collect(),
-            None => (0..self.schema.fields().len()).map(map).collect(),
+            None => (0..self.base.schema.fields().len()).map(map).collect(),
         }
     }
 }
@@ -510,16 +507,12 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[async_trait]
-impl TableProvider for FileTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
+impl ConnectorTable for FileTable {
+    fn base(&self) -> &TableBase {
+        &self.base
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
+    async fn read(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
@@ -551,12 +544,9 @@ impl TableProvider for FileTable {
         listing.scan(state, Some(&projection), filters, limit).await
     }
 
-    fn supports_filters_pushdown(
-        &self,
-        filters: &[&Expr],
-    ) -> Result<Vec<TableProviderFilterPushDown>> {
+    fn filters_applied(&self, filters: &[&Expr]) -> Vec<TableProviderFilterPushDown> {
         // Filters on partition columns prune directories; everything else is re-checked above us.
-        Ok(filters
+        filters
             .iter()
             .map(|f| {
                 let cols = f.column_refs();
@@ -566,26 +556,28 @@ impl TableProvider for FileTable {
                     TableProviderFilterPushDown::Unsupported
                 }
             })
-            .collect())
+            .collect()
     }
 
-    async fn insert_into(
+    fn writes(&self) -> Option<Overwrite> {
+        Some(Overwrite::Replaces)
+    }
+
+    async fn write(
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        check_insert(&self.name, insert_op, Overwrite::Replaces)?;
         let sink = FileSink {
-            table: self.name.clone(),
+            table: self.base.name.clone(),
             dir: PathBuf::from(&self.path),
             format: self.format,
-            schema: Arc::clone(&self.schema),
+            schema: Arc::clone(&self.base.schema),
             partition_cols: self.partition_indices(),
             file_schema: self.file_schema(),
             csv_header: self.csv_header,
             rollover: self.rollover,
-            metrics: self.metrics.sink(&self.name, self.error_output),
+            metrics: self.base.sink_metrics(),
             positions: Arc::clone(&self.positions),
             state_name: self.sink_state.clone(),
         };

@@ -15,10 +15,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::{Session, TableProvider as _};
 use datafusion::error::Result;
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use serde::Deserialize;
 
@@ -26,12 +25,12 @@ pub use client::{DeliveryQueue, REQUEST_TIMEOUT, client_config, ensure_topic, pr
 
 use super::options::duration;
 use super::records::RecordFormat;
+use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
+use crate::connectors::sink::{Overwrite, sink_exec};
 use crate::error::SluiceError;
 use crate::job::ExecMode;
-use crate::job::metrics::JobMetrics;
 
 /// The table's options besides `properties.*` (see the README's connector table).
 #[derive(Debug, Deserialize)]
@@ -153,8 +152,11 @@ impl KafkaTarget {
     }
 }
 
+pub const NAME: &str = "kafka";
+
 #[derive(Debug)]
 pub struct KafkaTable {
+    base: TableBase,
     target: KafkaTarget,
     startup: StartupMode,
     /// Read every partition until caught up, then end (always in batch mode).
@@ -167,9 +169,7 @@ pub struct KafkaTable {
     /// `sink.delivery-guarantee = 'exactly-once'`: in effect when the job checkpoints.
     exactly_once: bool,
     partitions: i32,
-    error_output: bool,
     mode: ExecMode,
-    metrics: Arc<JobMetrics>,
     positions: Arc<crate::checkpoint::SourcePositions>,
     /// What its sink's checkpoint state is called (see `ConnectorEnv::sink_state_name`).
     sink_state: String,
@@ -263,9 +263,8 @@ impl KafkaTable {
             idempotent,
             exactly_once,
             partitions,
-            error_output: def.error_output,
             mode: env.job.mode,
-            metrics: Arc::clone(&env.job.metrics),
+            base: TableBase::new(NAME, def, env),
             positions: Arc::clone(&env.job.positions),
             sink_state: env.sink_state_name(&def.name),
         })
@@ -273,16 +272,12 @@ impl KafkaTable {
 }
 
 #[async_trait]
-impl TableProvider for KafkaTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.target.schema)
+impl ConnectorTable for KafkaTable {
+    fn base(&self) -> &TableBase {
+        &self.base
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
+    async fn read(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
@@ -301,7 +296,7 @@ impl TableProvider for KafkaTable {
                 ExecMode::Stream => source::Commit::AsRead,
             },
             tag_partitions: self.mode == ExecMode::Stream,
-            metrics: self.metrics.source(&self.target.name),
+            metrics: self.base.source_metrics(),
             positions: Arc::clone(&self.positions),
         };
         let table =
@@ -310,17 +305,15 @@ impl TableProvider for KafkaTable {
         table.scan(state, projection, filters, limit).await
     }
 
-    async fn insert_into(
+    fn writes(&self) -> Option<Overwrite> {
+        Some(Overwrite::Refused("a topic can only be appended to"))
+    }
+
+    async fn write(
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        check_insert(
-            &self.target.name,
-            insert_op,
-            Overwrite::Refused("a topic can only be appended to"),
-        )?;
         let sink = sink::KafkaSink {
             target: self.target.clone(),
             key_fields: self.key_fields.clone(),
@@ -330,7 +323,7 @@ impl TableProvider for KafkaTable {
             positions: Arc::clone(&self.positions),
             state_name: self.sink_state.clone(),
             partitions: self.partitions,
-            metrics: self.metrics.sink(&self.target.name, self.error_output),
+            metrics: self.base.sink_metrics(),
         };
         Ok(sink_exec(input, sink))
     }

@@ -13,11 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::Session;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Opts, OptsBuilder, Pool};
@@ -27,11 +26,11 @@ pub use sink::MySqlSink;
 
 use super::options::some_duration;
 use super::retry::{Failure, RetryPolicy};
+use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
+use crate::connectors::sink::{Overwrite, sink_exec};
 use crate::error::{Retry, SluiceError};
-use crate::job::metrics::JobMetrics;
 
 /// The table's options (see the README's connector table).
 #[derive(Debug, Deserialize)]
@@ -152,17 +151,18 @@ impl MySqlTarget {
     }
 }
 
+pub const NAME: &str = "mysql";
+
 #[derive(Debug)]
 pub struct MySqlTable {
+    base: TableBase,
     /// Stream mode: commit each batch as it comes (a closed window's rows), not the run.
     stream: bool,
     target: MySqlTarget,
     batch_size: usize,
     create_table: bool,
     partition_cols: Vec<usize>,
-    error_output: bool,
     retry: RetryPolicy,
-    metrics: Arc<JobMetrics>,
 }
 
 impl MySqlTable {
@@ -212,10 +212,9 @@ impl MySqlTable {
             batch_size: opts.batch_size,
             create_table: opts.create_table,
             partition_cols,
-            error_output: def.error_output,
             retry: RetryPolicy::with(opts.retry_max_elapsed, opts.retry_initial_backoff),
-            metrics: Arc::clone(&env.job.metrics),
             stream: env.job.mode == crate::job::ExecMode::Stream,
+            base: TableBase::new(NAME, def, env),
         })
     }
 
@@ -257,16 +256,12 @@ impl MySqlTable {
 }
 
 #[async_trait]
-impl TableProvider for MySqlTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.target.schema)
+impl ConnectorTable for MySqlTable {
+    fn base(&self) -> &TableBase {
+        &self.base
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
+    async fn read(
         &self,
         _state: &dyn Session,
         projection: Option<&Vec<usize>>,
@@ -277,25 +272,23 @@ impl TableProvider for MySqlTable {
         Ok(MemorySourceConfig::try_new_exec(&[batches], schema, None)?)
     }
 
-    async fn insert_into(
+    fn writes(&self) -> Option<Overwrite> {
+        Some(Overwrite::Refused(
+            "the sink upserts on the primary key (and replaces `partition_by` values)",
+        ))
+    }
+
+    async fn write(
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        check_insert(
-            &self.target.name,
-            insert_op,
-            Overwrite::Refused(
-                "the sink upserts on the primary key (and replaces `partition_by` values)",
-            ),
-        )?;
         let sink = MySqlSink::new(
             self.target.clone(),
             self.batch_size,
             self.create_table,
             self.partition_cols.clone(),
-            self.metrics.sink(&self.target.name, self.error_output),
+            self.base.sink_metrics(),
         )
         .committing_each_batch(self.stream, self.retry);
         Ok(sink_exec(input, sink))

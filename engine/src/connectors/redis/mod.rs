@@ -18,21 +18,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::Session;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use redis::ConnectionAddr;
 use serde::Deserialize;
 
 use super::options::{duration, some_duration};
 use super::retry::RetryPolicy;
+use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
-use crate::connectors::sink::{Overwrite, check_insert, sink_exec};
+use crate::connectors::sink::{Overwrite, sink_exec};
 use crate::error::SluiceError;
-use crate::job::metrics::JobMetrics;
 use sink::RedisSink;
 use template::{KeyTemplate, TimeFormat, column_list, resolve_column};
 
@@ -166,11 +164,12 @@ impl RedisTarget {
     }
 }
 
+pub const NAME: &str = "redis";
+
 #[derive(Debug)]
 pub struct RedisTable {
+    base: TableBase,
     target: RedisTarget,
-    error_output: bool,
-    metrics: Arc<JobMetrics>,
 }
 
 impl RedisTable {
@@ -266,8 +265,7 @@ impl RedisTable {
                 batch_size,
                 retry: RetryPolicy::with(opts.retry_max_elapsed, opts.retry_initial_backoff),
             },
-            error_output: def.error_output,
-            metrics: Arc::clone(&env.job.metrics),
+            base: TableBase::new(NAME, def, env),
         })
     }
 }
@@ -309,40 +307,21 @@ fn check_renderable(t: &DataType) -> Result<(), String> {
 }
 
 #[async_trait]
-impl TableProvider for RedisTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.target.schema)
+impl ConnectorTable for RedisTable {
+    fn base(&self) -> &TableBase {
+        &self.base
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
+    fn writes(&self) -> Option<Overwrite> {
+        Some(Overwrite::Refused("rows are written over their keys"))
     }
 
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        _projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(SluiceError::connector(&self.target.name, "the redis connector is write-only").into())
-    }
-
-    async fn insert_into(
+    async fn write(
         &self,
         _state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
-        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        check_insert(
-            &self.target.name,
-            insert_op,
-            Overwrite::Refused("rows are written over their keys"),
-        )?;
-        let sink = RedisSink::new(
-            self.target.clone(),
-            self.metrics.sink(&self.target.name, self.error_output),
-        );
+        let sink = RedisSink::new(self.target.clone(), self.base.sink_metrics());
         Ok(sink_exec(input, sink))
     }
 }

@@ -12,7 +12,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::datasource::memory::MemorySourceConfig;
 
+use datafusion::catalog::TableProvider;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{collect, displayable};
 use datafusion::prelude::SessionContext;
@@ -22,8 +24,10 @@ use tokio::task::JoinSet;
 
 use super::*;
 use crate::catalog::{ColumnDef, TableOrigin};
+use crate::connectors::Table;
 use crate::connectors::sink::{TableSink, sink_exec};
 use crate::job::ExecMode;
+use crate::job::metrics::JobMetrics;
 use crate::wire::SinkInput;
 
 const REDIS: &str = "redis://127.0.0.1:6379/0";
@@ -72,9 +76,9 @@ fn pv_columns() -> Vec<(&'static str, DataType)> {
 fn try_table(
     columns: &[(&str, DataType)],
     options: &[(&str, &str)],
-) -> crate::error::Result<RedisTable> {
+) -> crate::error::Result<Table<RedisTable>> {
     let d = def("rt_stat", columns, options);
-    RedisTable::try_new(&d, d.options.clone(), &ConnectorEnv::new(ExecMode::Stream))
+    RedisTable::try_new(&d, d.options.clone(), &ConnectorEnv::new(ExecMode::Stream)).map(Table)
 }
 
 fn table_err(columns: &[(&str, DataType)], options: &[(&str, &str)]) -> String {
@@ -166,6 +170,7 @@ fn defaults_and_display_never_show_the_password() {
         ],
     )
     .unwrap()
+    .0
     .target;
     // Default fields: the columns the key does not use.
     assert_eq!(
@@ -192,6 +197,7 @@ fn defaults_and_display_never_show_the_password() {
         ],
     )
     .unwrap()
+    .0
     .target;
     assert_eq!(t.ttl, None);
     assert_eq!(t.display_url(), REDIS);
@@ -317,7 +323,10 @@ fn batch(columns: &[(&str, DataType)], arrays: Vec<ArrayRef>) -> RecordBatch {
 }
 
 /// Writes `batches` through DataFusion (`insert_into` + `collect`); the row count it reports.
-async fn insert(table: &RedisTable, batches: Vec<RecordBatch>) -> datafusion::error::Result<u64> {
+async fn insert(
+    table: &Table<RedisTable>,
+    batches: Vec<RecordBatch>,
+) -> datafusion::error::Result<u64> {
     let ctx = SessionContext::new();
     let input = MemorySourceConfig::try_new_exec(&[batches], table.schema(), None)?;
     let plan = table
@@ -393,7 +402,7 @@ async fn hash_keeps_window_sizes_apart_and_sets_the_ttl() {
         ],
     );
     let env = ConnectorEnv::new(ExecMode::Stream);
-    let table = RedisTable::try_new(&d, d.options.clone(), &env).unwrap();
+    let table = Table(RedisTable::try_new(&d, d.options.clone(), &env).unwrap());
     // Row 5 has a NULL window_end (a key column): skipped.
     assert_eq!(insert(&table, vec![pv_batch()]).await.unwrap(), 4);
     assert_eq!(
@@ -805,7 +814,7 @@ fn plan_display_names_the_sink() {
     .unwrap();
     let exec = sink_exec(
         MemorySourceConfig::try_new_exec(&[vec![]], t.schema(), None).unwrap(),
-        RedisSink::new(t.target.clone(), JobMetrics::default().sink("t", false)),
+        RedisSink::new(t.0.target.clone(), JobMetrics::default().sink("t", false)),
     );
     let shown = displayable(exec.as_ref()).indent(false).to_string();
     assert!(

@@ -11,10 +11,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use tokio::sync::mpsc;
 
 use super::aggregate::WindowAggregateSpec;
-use super::slot::Slot;
 use crate::exec::Output;
 use crate::sql::{Script, Statement};
-use crate::wire::Message;
+use crate::wire::{Message, Slot};
 
 /// A table read by the job, read once and fanned out to the statements reading it.
 pub struct StreamSource {

@@ -8,7 +8,6 @@ mod checkpointing;
 pub mod graph;
 pub mod late;
 mod runner;
-pub mod slot;
 mod source;
 mod split;
 pub mod window;

@@ -16,7 +16,6 @@ use super::aggregate::WindowAggregate;
 use super::checkpointing::{Coordinator, JobCheckpoints, Report, commit_positions};
 use super::graph::{Pipeline, StatementBody, StreamJob, StreamStatement};
 use super::late::LateOutput;
-use super::slot::Slot;
 use super::source::SourceDriver;
 use crate::checkpoint::{
     CheckpointStore, InputState, Manifest, SourceState, StageState, StatementState,
@@ -27,7 +26,7 @@ use crate::exec::batch::{RunReport, rows_from_file_scans};
 use crate::exec::progress::Progress;
 use crate::job::JobEnv;
 use crate::job::metrics::JobMetrics;
-use crate::wire::{Barrier, CHANNEL_CAPACITY, Message};
+use crate::wire::{Barrier, CHANNEL_CAPACITY, Message, Slot};
 
 enum Done {
     /// A statement or sink finished.
