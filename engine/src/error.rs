@@ -108,6 +108,13 @@ pub enum SluiceError {
     Variable(String),
     #[error("table '{table}': {message}")]
     Connector { table: String, message: String },
+    /// A connector option is wrong: `option` names it, so a DDL error can point at it.
+    #[error("table '{table}': {message}")]
+    BadOption {
+        table: String,
+        option: String,
+        message: String,
+    },
     /// Writing to an external system failed for good, after retries or because a retry
     /// cannot help; `retry` says which.
     #[error("table '{table}': {message}")]
@@ -140,6 +147,26 @@ impl SluiceError {
         SluiceError::Connector {
             table: table.into(),
             message: message.into(),
+        }
+    }
+
+    pub fn bad_option(
+        table: impl Into<String>,
+        option: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        SluiceError::BadOption {
+            table: table.into(),
+            option: option.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The connector option the error is about, if it is about one.
+    pub fn option(&self) -> Option<&str> {
+        match self {
+            SluiceError::BadOption { option, .. } => Some(option),
+            _ => None,
         }
     }
 

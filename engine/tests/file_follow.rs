@@ -12,31 +12,13 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
-use sluice::catalog::{ColumnDef, TableDef, TableOrigin};
+use sluice::catalog::TableDef;
 use sluice::connectors::{ConnectorEnv, build_table};
 use sluice::job::ExecMode;
 
 fn table(options: &[(&str, &str)]) -> (TableDef, BTreeMap<String, String>) {
-    let mut opts: BTreeMap<String, String> = options
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    opts.insert("connector".into(), "file".into());
-    let def = TableDef {
-        name: "raw".into(),
-        description: None,
-        columns: vec![ColumnDef {
-            name: "line".into(),
-            data_type: DataType::Utf8,
-            nullable: true,
-        }],
-        primary_key: vec![],
-        watermark: None,
-        error_output: false,
-        options: opts.clone(),
-        also_write: Vec::new(),
-        origin: TableOrigin::Yaml("test".into()),
-    };
+    let def = TableDef::of_connector("raw", "file", &[("line", DataType::Utf8)], options);
+    let opts = def.options.clone();
     (def, opts)
 }
 

@@ -77,3 +77,16 @@ fn two_inserts_into_one_table_are_refused() {
     );
     assert!(err.contains("UNION ALL"), "{err}");
 }
+
+#[test]
+fn a_bad_option_value_points_at_its_key() {
+    let (code, err) = run_job(
+        "CREATE TABLE out_t (a STRING) WITH (\n  'connector' = 'file',\n  'path' = '/tmp/x',\n  'format' = 'csv',\n  'csv.delimiter' = ';;'\n);\nINSERT INTO out_t SELECT line FROM raw_access_log;",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("bad_job.sql:5:3: error:"), "{err}");
+    assert!(
+        err.contains("csv.delimiter ';;' must be a single byte"),
+        "{err}"
+    );
+}

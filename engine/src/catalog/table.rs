@@ -57,6 +57,39 @@ pub struct TableDef {
 }
 
 impl TableDef {
+    /// A table declared in code (tests, tools): nullable `columns`, and `options` besides
+    /// `connector`.
+    pub fn of_connector(
+        name: &str,
+        connector: &str,
+        columns: &[(&str, DataType)],
+        options: &[(&str, &str)],
+    ) -> TableDef {
+        let mut options: BTreeMap<String, String> = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        options.insert("connector".into(), connector.into());
+        TableDef {
+            name: name.into(),
+            description: None,
+            columns: columns
+                .iter()
+                .map(|(name, data_type)| ColumnDef {
+                    name: name.to_string(),
+                    data_type: data_type.clone(),
+                    nullable: true,
+                })
+                .collect(),
+            primary_key: vec![],
+            watermark: None,
+            error_output: false,
+            options,
+            also_write: Vec::new(),
+            origin: TableOrigin::Yaml("code".into()),
+        }
+    }
+
     pub fn schema(&self) -> SchemaRef {
         Arc::new(Schema::new(
             self.columns

@@ -199,30 +199,10 @@ pub fn table_connector(def: &TableDef) -> Result<&'static dyn Connector> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{ColumnDef, TableOrigin};
     use datafusion::arrow::datatypes::DataType;
 
     fn def(connector: &str, options: &[(&str, &str)]) -> TableDef {
-        let mut opts: BTreeMap<String, String> = options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        opts.insert("connector".into(), connector.into());
-        TableDef {
-            name: "t".into(),
-            description: None,
-            columns: vec![ColumnDef {
-                name: "line".into(),
-                data_type: DataType::Utf8,
-                nullable: true,
-            }],
-            primary_key: vec![],
-            watermark: None,
-            error_output: false,
-            options: opts,
-            also_write: Vec::new(),
-            origin: TableOrigin::Yaml("test".into()),
-        }
+        TableDef::of_connector("t", connector, &[("line", DataType::Utf8)], options)
     }
 
     #[test]

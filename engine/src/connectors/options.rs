@@ -1,11 +1,9 @@
-//! Typed access to a table's connector options, shared by every connector: key by key
-//! ([`Options`]) or as a whole into a serde struct ([`Options::decode`]). Unknown options are
-//! errors (with a "did you mean"), as in Flink.
+//! A table's connector options as a typed serde struct ([`Options::decode`]), shared by
+//! every connector. Unknown options are errors (with a "did you mean"), as in Flink.
 
 mod decode;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use datafusion::common::utils::datafusion_strsim::levenshtein;
 use serde::Deserialize;
@@ -24,15 +22,26 @@ pub fn duration<'de, D: serde::Deserializer<'de>>(
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
-/// [`duration`] for an optional field (`Option<Duration>` with `#[serde(default)]`).
+/// [`duration`] for an optional field (`Option<Duration>` with `#[serde(default)]`); an
+/// empty value is no value (a catalog may leave it to a variable that is not set).
 pub fn some_duration<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<std::time::Duration>, D::Error> {
-    duration(d).map(Some)
+    let text = String::deserialize(d)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_duration(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
-/// Refuses a key of `map` that is not `connector` or one of `known`, suggesting the nearest.
-fn check_keys(map: &BTreeMap<String, String>, known: &[&str]) -> std::result::Result<(), String> {
+/// Refuses a key of `map` that is not `connector` or one of `known`, suggesting the nearest:
+/// the key and the message.
+fn check_keys(
+    map: &BTreeMap<String, String>,
+    known: &[&str],
+) -> std::result::Result<(), (String, String)> {
     let connector = map.get("connector").map(String::as_str).unwrap_or_default();
     for key in map.keys() {
         if key == "connector" || known.contains(&key.as_str()) {
@@ -45,101 +54,30 @@ fn check_keys(map: &BTreeMap<String, String>, known: &[&str]) -> std::result::Re
             .filter(|(d, _)| *d <= 2)
             .map(|(_, k)| format!(" (did you mean '{k}'?)"))
             .unwrap_or_default();
-        return Err(format!(
-            "unknown option '{key}' for connector '{connector}'{suggestion}; valid options: {}",
-            known.join(", ")
+        return Err((
+            key.clone(),
+            format!(
+                "unknown option '{key}' for connector '{connector}'{suggestion}; valid options: {}",
+                known.join(", ")
+            ),
         ));
     }
     Ok(())
 }
 
-#[derive(Debug, Clone)]
-pub struct Options {
-    table: String,
-    connector: String,
-    map: BTreeMap<String, String>,
-}
+/// Where connectors decode their options.
+pub struct Options;
 
 impl Options {
-    /// Checks that every key is one of `known` (plus `connector`).
-    pub fn new(table: &str, map: BTreeMap<String, String>, known: &[&str]) -> Result<Self> {
-        check_keys(&map, known).map_err(|m| SluiceError::connector(table, m))?;
-        let connector = map.get("connector").cloned().unwrap_or_default();
-        Ok(Options {
-            table: table.to_string(),
-            connector,
-            map,
-        })
-    }
-
     /// The options of table `table` as the struct `T`: every field an option (its serde
-    /// name, e.g. `#[serde(rename = "retry.max_elapsed")]`), parsed from its text; keys that
-    /// are not fields are refused as [`Options::new`] does. Give `T` `#[serde(default)]`
-    /// for optional options.
+    /// name, e.g. `#[serde(rename = "retry.max_elapsed")]`), parsed from its text; a key
+    /// that is not a field is refused, naming the nearest. Give `T` `#[serde(default)]` for
+    /// optional options.
     pub fn decode<T: DeserializeOwned>(table: &str, map: &BTreeMap<String, String>) -> Result<T> {
-        T::deserialize(OptionsDeserializer(map)).map_err(|e| SluiceError::connector(table, e.0))
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.map.get(key).map(String::as_str)
-    }
-
-    pub fn required(&self, key: &str) -> Result<&str> {
-        self.get(key).ok_or_else(|| {
-            SluiceError::connector(
-                &self.table,
-                format!("connector '{}' needs the option '{key}'", self.connector),
-            )
+        T::deserialize(OptionsDeserializer(map)).map_err(|e| match e.option {
+            Some(option) => SluiceError::bad_option(table, option, e.message),
+            None => SluiceError::connector(table, e.message),
         })
-    }
-
-    pub fn parse_or<T: FromStr>(&self, key: &str, default: T) -> Result<T> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| {
-                SluiceError::connector(
-                    &self.table,
-                    format!(
-                        "option '{key}' = '{v}' is not a valid {}",
-                        std::any::type_name::<T>()
-                    ),
-                )
-            }),
-        }
-    }
-
-    /// One of a fixed set of values.
-    pub fn choice<'a>(&self, key: &str, allowed: &[&'a str], default: &'a str) -> Result<&'a str> {
-        let v = self.get(key).unwrap_or(default);
-        allowed
-            .iter()
-            .find(|a| a.eq_ignore_ascii_case(v))
-            .copied()
-            .ok_or_else(|| {
-                SluiceError::connector(
-                    &self.table,
-                    format!(
-                        "option '{key}' = '{v}' is not one of: {}",
-                        allowed.join(", ")
-                    ),
-                )
-            })
-    }
-
-    /// A comma-separated list (`partition_by: day` or `[day, hour]` in YAML).
-    pub fn list(&self, key: &str) -> Vec<String> {
-        self.get(key)
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_ascii_lowercase())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }
 
@@ -154,12 +92,18 @@ mod tests {
             .collect()
     }
 
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct PathAndFormat {
+        path: String,
+        format: String,
+    }
+
     #[test]
     fn unknown_option_suggests_the_near_one() {
-        let err = Options::new(
+        let err = Options::decode::<PathAndFormat>(
             "t",
-            opts(&[("connector", "file"), ("fromat", "csv")]),
-            &["path", "format"],
+            &opts(&[("connector", "file"), ("fromat", "csv")]),
         )
         .unwrap_err()
         .to_string();
@@ -253,23 +197,60 @@ mod tests {
         assert!(unknown.contains("retry.max_elapsed"), "{unknown}");
     }
 
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Format {
+        Csv,
+        #[default]
+        Json,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(default)]
+    struct Typed {
+        n: u64,
+        m: u64,
+        f: Format,
+        p: Vec<String>,
+        #[serde(deserialize_with = "some_duration")]
+        every: Option<std::time::Duration>,
+    }
+
+    impl Default for Typed {
+        fn default() -> Self {
+            Typed {
+                n: 0,
+                m: 7,
+                f: Format::Json,
+                p: vec![],
+                every: None,
+            }
+        }
+    }
+
     #[test]
     fn typed_access() {
-        let o = Options::new(
+        let o: Typed = Options::decode(
             "t",
-            opts(&[("n", "12"), ("f", "CSV"), ("p", "day, Hour")]),
-            &["n", "f", "p"],
+            &opts(&[
+                ("n", "12"),
+                ("f", "CSV"),
+                ("p", "day, Hour"),
+                ("every", " "),
+            ]),
         )
         .unwrap();
-        assert_eq!(o.parse_or("n", 0usize).unwrap(), 12);
-        assert_eq!(o.parse_or("m", 7usize).unwrap(), 7);
-        assert_eq!(o.choice("f", &["csv", "json"], "json").unwrap(), "csv");
-        assert_eq!(o.list("p"), vec!["day", "hour"]);
-        assert!(
-            o.required("x")
-                .unwrap_err()
-                .to_string()
-                .contains("needs the option 'x'")
+        assert_eq!(
+            o,
+            Typed {
+                n: 12,
+                m: 7,
+                f: Format::Csv,
+                p: vec!["day".into(), "Hour".into()],
+                every: None,
+            }
         );
+        let o: Typed = Options::decode("t", &opts(&[("every", "10 s")])).unwrap();
+        assert_eq!(o.every, Some(std::time::Duration::from_secs(10)));
     }
 }

@@ -23,7 +23,7 @@ use crate::exec::batch::{JobPlan, PlannedStatement, SharedRelation};
 use crate::exec::fanout::FanOutTable;
 use crate::job::ExecMode;
 use crate::sql::ddl::{option_location, parse_create_table};
-use crate::sql::diagnostics::{diagnose, find_word, quoted_after};
+use crate::sql::diagnostics::{diagnose, find_word};
 use crate::sql::windows::{mentions_group_window, rewrite_group_windows};
 use crate::sql::{Script, Statement, StatementKind};
 
@@ -253,8 +253,9 @@ fn declare_table(session: &Session, script: &Script, stmt: &Statement) -> Result
         .and_then(|c| c.check(&created.def, options, &ConnectorEnv::new(session.env.mode)))
     {
         let msg = e.to_string();
-        let at = quoted_after(&msg, "option '")
-            .and_then(|k| option_location(stmt, &k))
+        let at = e
+            .option()
+            .and_then(|k| option_location(stmt, k))
             .or_else(|| option_location(stmt, "connector"))
             .unwrap_or(stmt.start);
         return Err(located(
@@ -322,7 +323,10 @@ pub fn plan_error(
     err: DataFusionError,
 ) -> SluiceError {
     // Connector errors (bad option, missing input) name a table: point at its use.
-    if let Some(SluiceError::Connector { table, message }) = external_sluice_error(&err) {
+    if let Some(
+        SluiceError::Connector { table, message } | SluiceError::BadOption { table, message, .. },
+    ) = external_sluice_error(&err)
+    {
         let at = find_word(stmt, table, false).unwrap_or(stmt.start);
         let origin = session
             .catalog()

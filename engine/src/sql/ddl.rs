@@ -186,199 +186,38 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, L
         pos: 0,
         end,
     };
-    c.expect_keyword(Keyword::CREATE)?;
-    c.eat_keyword(Keyword::TEMPORARY);
-    c.expect_keyword(Keyword::TABLE)?;
-    let if_not_exists = if c.eat_keyword(Keyword::IF) {
-        c.expect_keyword(Keyword::NOT)?;
-        c.expect_keyword(Keyword::EXISTS)?;
-        true
-    } else {
-        false
-    };
-    let name = c.identifier("a table name")?;
-    if c.eat(&Token::Period) {
-        return c.error(
-            "qualified table names are not supported",
-            Some("write the bare table name"),
-        );
-    }
-    c.expect(&Token::LParen)?;
-    let mut columns = Vec::new();
-    let mut primary_key = Vec::new();
-    let mut watermark = None;
-    loop {
-        if c.eat_keyword(Keyword::PRIMARY) {
-            c.expect_keyword(Keyword::KEY)?;
-            primary_key = c.identifier_list("a key column")?;
-            if c.eat_keyword(Keyword::NOT) {
-                c.expect_keyword(Keyword::ENFORCED)?;
-            }
-        } else if c.eat_word("WATERMARK") {
-            c.expect_keyword(Keyword::FOR)?;
-            let column = c.identifier("the event-time column")?;
-            c.expect_keyword(Keyword::AS)?;
-            let at = c.location();
-            let expr = c.raw_until_comma_or_close();
-            if expr.is_empty() {
-                return Err(Located {
-                    location: at,
-                    message: "WATERMARK needs an expression".into(),
-                    hint: Some(format!(
-                        "e.g. WATERMARK FOR {column} AS {column} - INTERVAL '5' SECOND"
-                    )),
-                });
-            }
-            watermark = Some(WatermarkDef { column, expr });
-        } else {
-            let col_at = c.location();
-            let col = c.identifier("a column name, PRIMARY KEY or WATERMARK")?;
-            if c.is_keyword(Keyword::AS) {
-                return c.error(
-                    format!("computed column '{col}' is not supported"),
-                    Some("compute it in a view or in the query instead"),
-                );
-            }
-            let type_at = c.location();
-            let mut type_text = Vec::new();
-            let mut nullable = true;
-            let mut depth = 0usize;
-            while let Some(t) = c.peek() {
-                match t {
-                    Token::LParen => depth += 1,
-                    Token::RParen if depth == 0 => break,
-                    Token::RParen => depth -= 1,
-                    Token::Comma if depth == 0 => break,
-                    Token::Word(w) if depth == 0 && w.keyword == Keyword::NOT => {
-                        c.next();
-                        c.expect_keyword(Keyword::NULL)?;
-                        nullable = false;
-                        continue;
-                    }
-                    Token::Word(w) if depth == 0 && w.keyword == Keyword::NULL => {
-                        c.next();
-                        continue;
-                    }
-                    Token::Word(w) if depth == 0 && w.keyword == Keyword::COMMENT => {
-                        c.next();
-                        if c.string_literal().is_none() {
-                            return c.error("COMMENT needs a quoted string", None);
-                        }
-                        continue;
-                    }
-                    _ => {}
-                }
-                type_text.push(t.to_string());
-                c.next();
-            }
-            if type_text.is_empty() {
-                return Err(Located {
-                    location: type_at,
-                    message: format!("column '{col}' has no type"),
-                    hint: Some("e.g. `line STRING` or `event_time TIMESTAMP_LTZ(3)`".into()),
-                });
-            }
-            let data_type = parse_sql_type(&type_text.join(" ")).map_err(|m| Located {
-                location: type_at,
-                message: m,
-                hint: None,
-            })?;
-            if columns.iter().any(|x: &ColumnDef| x.name == col) {
-                return Err(Located {
-                    location: col_at,
-                    message: format!("column '{col}' is declared twice"),
-                    hint: None,
-                });
-            }
-            columns.push(ColumnDef {
-                name: col,
-                data_type,
-                nullable,
-            });
-        }
-        if c.eat(&Token::Comma) {
-            continue;
-        }
-        c.expect(&Token::RParen)?;
-        break;
-    }
-    let mut options = BTreeMap::new();
-    let mut description = None;
-    loop {
-        if c.eat_keyword(Keyword::COMMENT) {
-            description = c.string_literal();
-        } else if c.eat_keyword(Keyword::PARTITIONED) {
-            c.expect_keyword(Keyword::BY)?;
-            options.insert(
-                "partition_by".to_string(),
-                c.identifier_list("a partition column")?.join(","),
-            );
-        } else if c.eat_keyword(Keyword::WITH) {
-            c.expect(&Token::LParen)?;
-            loop {
-                let key_at = c.location();
-                let key = match c.string_literal() {
-                    Some(k) => k,
-                    None => {
-                        let mut k = c.identifier("an option name like 'connector'")?;
-                        while c.eat(&Token::Period) {
-                            k.push('.');
-                            k.push_str(&c.identifier("an option name")?);
-                        }
-                        k
-                    }
-                };
-                c.expect(&Token::Eq)?;
-                let value = match c.next() {
-                    Some(Token::SingleQuotedString(s)) => s.clone(),
-                    Some(Token::Number(n, _)) => n.clone(),
-                    Some(Token::Word(w)) => w.value.clone(),
-                    _ => {
-                        c.pos -= 1;
-                        return c.error(
-                            format!("option '{key}' needs a value"),
-                            Some("write 'key' = 'value'"),
-                        );
-                    }
-                };
-                if options.insert(key.clone(), value).is_some() {
-                    return Err(Located {
-                        location: key_at,
-                        message: format!("option '{key}' is given twice"),
-                        hint: None,
-                    });
-                }
-                if c.eat(&Token::Comma) {
-                    continue;
-                }
-                c.expect(&Token::RParen)?;
-                break;
-            }
-        } else {
-            break;
-        }
-    }
+    let (name, if_not_exists) = c.table_name()?;
+    let elements = c.table_elements()?;
+    let (description, options) = c.table_clauses()?;
     if c.peek().is_some() {
         return c.error(
             format!("unexpected {} after the table definition", c.describe()),
             Some("the order is: (columns) [COMMENT '..'] [PARTITIONED BY (..)] WITH (..)"),
         );
     }
+    let refuse = |message: String, hint: Option<&str>| Located {
+        location: stmt.start,
+        message,
+        hint: hint.map(str::to_string),
+    };
     if !options.contains_key("connector") {
-        return Err(Located {
-            location: stmt.start,
-            message: format!("table '{name}' has no 'connector' option"),
-            hint: Some("add WITH ('connector' = 'file', 'path' = '...', 'format' = '...')".into()),
-        });
+        return Err(refuse(
+            format!("table '{name}' has no 'connector' option"),
+            Some("add WITH ('connector' = 'file', 'path' = '...', 'format' = '...')"),
+        ));
     }
+    let Elements {
+        columns,
+        primary_key,
+        watermark,
+    } = elements;
     if let Some(w) = &watermark
         && !columns.iter().any(|col: &ColumnDef| col.name == w.column)
     {
-        return Err(Located {
-            location: stmt.start,
-            message: format!("WATERMARK FOR '{}': no such column", w.column),
-            hint: None,
-        });
+        return Err(refuse(
+            format!("WATERMARK FOR '{}': no such column", w.column),
+            None,
+        ));
     }
     Ok(CreateTable {
         def: TableDef {
@@ -397,6 +236,223 @@ pub fn parse_create_table(stmt: &Statement, file: &str) -> Result<CreateTable, L
         },
         if_not_exists,
     })
+}
+
+/// What stands between a CREATE TABLE's parentheses.
+#[derive(Default)]
+struct Elements {
+    columns: Vec<ColumnDef>,
+    primary_key: Vec<String>,
+    watermark: Option<WatermarkDef>,
+}
+
+impl Cursor<'_> {
+    /// `CREATE [TEMPORARY] TABLE [IF NOT EXISTS] name`: the name and the IF NOT EXISTS.
+    fn table_name(&mut self) -> Result<(String, bool), Located> {
+        self.expect_keyword(Keyword::CREATE)?;
+        self.eat_keyword(Keyword::TEMPORARY);
+        self.expect_keyword(Keyword::TABLE)?;
+        let if_not_exists = if self.eat_keyword(Keyword::IF) {
+            self.expect_keyword(Keyword::NOT)?;
+            self.expect_keyword(Keyword::EXISTS)?;
+            true
+        } else {
+            false
+        };
+        let name = self.identifier("a table name")?;
+        if self.eat(&Token::Period) {
+            return self.error(
+                "qualified table names are not supported",
+                Some("write the bare table name"),
+            );
+        }
+        Ok((name, if_not_exists))
+    }
+
+    /// `(column, ..., PRIMARY KEY (..) NOT ENFORCED, WATERMARK FOR .. AS ..)`.
+    fn table_elements(&mut self) -> Result<Elements, Located> {
+        self.expect(&Token::LParen)?;
+        let mut elements = Elements::default();
+        loop {
+            if self.eat_keyword(Keyword::PRIMARY) {
+                self.expect_keyword(Keyword::KEY)?;
+                elements.primary_key = self.identifier_list("a key column")?;
+                if self.eat_keyword(Keyword::NOT) {
+                    self.expect_keyword(Keyword::ENFORCED)?;
+                }
+            } else if self.eat_word("WATERMARK") {
+                elements.watermark = Some(self.watermark()?);
+            } else {
+                let column = self.column(&elements.columns)?;
+                elements.columns.push(column);
+            }
+            if self.eat(&Token::Comma) {
+                continue;
+            }
+            self.expect(&Token::RParen)?;
+            return Ok(elements);
+        }
+    }
+
+    /// `FOR column AS expression`, after WATERMARK.
+    fn watermark(&mut self) -> Result<WatermarkDef, Located> {
+        self.expect_keyword(Keyword::FOR)?;
+        let column = self.identifier("the event-time column")?;
+        self.expect_keyword(Keyword::AS)?;
+        let at = self.location();
+        let expr = self.raw_until_comma_or_close();
+        if expr.is_empty() {
+            return Err(Located {
+                location: at,
+                message: "WATERMARK needs an expression".into(),
+                hint: Some(format!(
+                    "e.g. WATERMARK FOR {column} AS {column} - INTERVAL '5' SECOND"
+                )),
+            });
+        }
+        Ok(WatermarkDef { column, expr })
+    }
+
+    /// `name TYPE [NOT NULL] [COMMENT '..']`, not one of `declared`.
+    fn column(&mut self, declared: &[ColumnDef]) -> Result<ColumnDef, Located> {
+        let col_at = self.location();
+        let name = self.identifier("a column name, PRIMARY KEY or WATERMARK")?;
+        if self.is_keyword(Keyword::AS) {
+            return self.error(
+                format!("computed column '{name}' is not supported"),
+                Some("compute it in a view or in the query instead"),
+            );
+        }
+        let (data_type, nullable) = self.column_type(&name)?;
+        if declared.iter().any(|x| x.name == name) {
+            return Err(Located {
+                location: col_at,
+                message: format!("column '{name}' is declared twice"),
+                hint: None,
+            });
+        }
+        Ok(ColumnDef {
+            name,
+            data_type,
+            nullable,
+        })
+    }
+
+    /// A column's type up to the next `,` or `)`, and whether it is nullable.
+    fn column_type(
+        &mut self,
+        column: &str,
+    ) -> Result<(datafusion::arrow::datatypes::DataType, bool), Located> {
+        let type_at = self.location();
+        let mut type_text = Vec::new();
+        let mut nullable = true;
+        let mut depth = 0usize;
+        while let Some(t) = self.peek() {
+            match t {
+                Token::LParen => depth += 1,
+                Token::RParen if depth == 0 => break,
+                Token::RParen => depth -= 1,
+                Token::Comma if depth == 0 => break,
+                Token::Word(w) if depth == 0 && w.keyword == Keyword::NOT => {
+                    self.next();
+                    self.expect_keyword(Keyword::NULL)?;
+                    nullable = false;
+                    continue;
+                }
+                Token::Word(w) if depth == 0 && w.keyword == Keyword::NULL => {
+                    self.next();
+                    continue;
+                }
+                Token::Word(w) if depth == 0 && w.keyword == Keyword::COMMENT => {
+                    self.next();
+                    if self.string_literal().is_none() {
+                        return self.error("COMMENT needs a quoted string", None);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            type_text.push(t.to_string());
+            self.next();
+        }
+        if type_text.is_empty() {
+            return Err(Located {
+                location: type_at,
+                message: format!("column '{column}' has no type"),
+                hint: Some("e.g. `line STRING` or `event_time TIMESTAMP_LTZ(3)`".into()),
+            });
+        }
+        let data_type = parse_sql_type(&type_text.join(" ")).map_err(|m| Located {
+            location: type_at,
+            message: m,
+            hint: None,
+        })?;
+        Ok((data_type, nullable))
+    }
+
+    /// `[COMMENT '..'] [PARTITIONED BY (..)] [WITH (..)]`: the description and the options.
+    fn table_clauses(&mut self) -> Result<(Option<String>, BTreeMap<String, String>), Located> {
+        let mut options = BTreeMap::new();
+        let mut description = None;
+        loop {
+            if self.eat_keyword(Keyword::COMMENT) {
+                description = self.string_literal();
+            } else if self.eat_keyword(Keyword::PARTITIONED) {
+                self.expect_keyword(Keyword::BY)?;
+                options.insert(
+                    "partition_by".to_string(),
+                    self.identifier_list("a partition column")?.join(","),
+                );
+            } else if self.eat_keyword(Keyword::WITH) {
+                self.with_options(&mut options)?;
+            } else {
+                return Ok((description, options));
+            }
+        }
+    }
+
+    /// `('key' = 'value', ...)` into `options`.
+    fn with_options(&mut self, options: &mut BTreeMap<String, String>) -> Result<(), Located> {
+        self.expect(&Token::LParen)?;
+        loop {
+            let key_at = self.location();
+            let key = match self.string_literal() {
+                Some(k) => k,
+                None => {
+                    let mut k = self.identifier("an option name like 'connector'")?;
+                    while self.eat(&Token::Period) {
+                        k.push('.');
+                        k.push_str(&self.identifier("an option name")?);
+                    }
+                    k
+                }
+            };
+            self.expect(&Token::Eq)?;
+            let value = match self.next() {
+                Some(Token::SingleQuotedString(s)) => s.clone(),
+                Some(Token::Number(n, _)) => n.clone(),
+                Some(Token::Word(w)) => w.value.clone(),
+                _ => {
+                    self.pos -= 1;
+                    return self.error(
+                        format!("option '{key}' needs a value"),
+                        Some("write 'key' = 'value'"),
+                    );
+                }
+            };
+            if options.insert(key.clone(), value).is_some() {
+                return Err(Located {
+                    location: key_at,
+                    message: format!("option '{key}' is given twice"),
+                    hint: None,
+                });
+            }
+            if self.eat(&Token::Comma) {
+                continue;
+            }
+            return self.expect(&Token::RParen);
+        }
+    }
 }
 
 /// Where an option key is written in a CREATE TABLE, for errors found later by a connector.

@@ -185,13 +185,6 @@ fn parser_location(message: &str) -> Option<Location> {
     })
 }
 
-/// The text between `prefix` and the next quote in `message`.
-pub fn quoted_after(message: &str, prefix: &str) -> Option<String> {
-    let start = message.find(prefix)? + prefix.len();
-    let len = message[start..].find('\'')?;
-    Some(message[start..start + len].to_string())
-}
-
 /// Location of the first word `name` in the statement (optionally only where a `(` follows,
 /// for function calls).
 pub fn find_word(stmt: &Statement, name: &str, before_paren: bool) -> Option<Location> {

@@ -133,34 +133,78 @@ fn parse_expr(sql: &str) -> Result<Expr, String> {
 }
 
 fn rewrite_select(select: &mut Select, stream: bool) -> Result<(), String> {
-    let GroupByExpr::Expressions(keys, _) = &mut select.group_by else {
+    let GroupByExpr::Expressions(keys, _) = &select.group_by else {
         return Ok(());
     };
-    let mut found = None;
-    for (i, key) in keys.iter().enumerate() {
-        match function_name(key).as_deref() {
-            Some("TUMBLE") => found = Some((i, Kind::Tumble)),
-            Some("HOP") => found = Some((i, Kind::Hop)),
-            Some("SESSION") => found = Some((i, Kind::Session)),
-            _ => continue,
-        }
-        break;
-    }
-    let Some((index, kind)) = found else {
+    let Some((index, kind)) = window_key(keys) else {
         return Ok(());
     };
     let args = function_args(&keys[index]);
-    let other_keys: Vec<String> = match &select.group_by {
-        GroupByExpr::Expressions(keys, _) => keys
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != index)
-            .map(|(_, k)| k.to_string())
-            .collect(),
-        GroupByExpr::All(_) => vec![],
+    let other_keys: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != index)
+        .map(|(_, k)| k.to_string())
+        .collect();
+    let (group_sql, start_sql, end_sql) = window_sql(select, kind, &args, stream, &other_keys)?;
+    let start = parse_expr(&start_sql)?;
+    let end = parse_expr(&end_sql)?;
+    let rowtime = parse_expr(&format!("{end_sql} - INTERVAL '1' MILLISECOND"))?;
+    if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
+        keys[index] = parse_expr(&group_sql)?;
+    }
+    name_bare_window_columns(select);
+    let prefix = kind.prefix();
+    let replace = |e: &mut Expr| {
+        let replacement = match e {
+            Expr::Function(_) => match function_name(e).as_deref() {
+                Some(n) if n == format!("{prefix}_START") => Some(start.clone()),
+                Some(n) if n == format!("{prefix}_END") => Some(end.clone()),
+                Some(n) if n == format!("{prefix}_ROWTIME") => Some(rowtime.clone()),
+                _ => None,
+            },
+            Expr::Identifier(id) if id.quote_style.is_none() => {
+                match id.value.to_ascii_lowercase().as_str() {
+                    "window_start" => Some(start.clone()),
+                    "window_end" => Some(end.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            *e = r;
+        }
+        ControlFlow::<()>::Continue(())
     };
-    // (what to group by, window start, window end) as SQL.
-    let (group_sql, start_sql, end_sql) = match (kind, args.as_slice()) {
+    let _ = visit_expressions_mut(&mut select.projection, replace);
+    let _ = visit_expressions_mut(&mut select.having, replace);
+    let _ = visit_expressions_mut(&mut select.qualify, replace);
+    Ok(())
+}
+
+/// The first group window call among the GROUP BY `keys`, and its kind.
+fn window_key(keys: &[Expr]) -> Option<(usize, Kind)> {
+    keys.iter()
+        .enumerate()
+        .find_map(|(i, key)| match function_name(key).as_deref() {
+            Some("TUMBLE") => Some((i, Kind::Tumble)),
+            Some("HOP") => Some((i, Kind::Hop)),
+            Some("SESSION") => Some((i, Kind::Session)),
+            _ => None,
+        })
+}
+
+/// What to group by, the window start and the window end, as SQL, for a window of `kind`
+/// called with `args`. In batch mode HOP and SESSION add to `select` what they group by.
+fn window_sql(
+    select: &mut Select,
+    kind: Kind,
+    args: &[Expr],
+    stream: bool,
+    other_keys: &[String],
+) -> Result<(String, String, String), String> {
+    Ok(match (kind, args) {
         (Kind::Tumble, [ts, size]) if stream => {
             let size_ms = interval_millis(&size.to_string())?;
             let start = format!("{STREAM_WINDOW_FUNCTION}({ts}, {size_ms}, {size_ms})");
@@ -199,7 +243,7 @@ fn rewrite_select(select: &mut Select, stream: bool) -> Result<(), String> {
         }
         (Kind::Session, [ts, gap]) => {
             interval_millis(&gap.to_string())?;
-            number_sessions(select, &ts.to_string(), &gap.to_string(), &other_keys)?;
+            number_sessions(select, &ts.to_string(), &gap.to_string(), other_keys)?;
             (
                 SESSION_ID_COLUMN.to_string(),
                 format!("MIN({ts})"),
@@ -221,37 +265,11 @@ fn rewrite_select(select: &mut Select, stream: bool) -> Result<(), String> {
                     .into(),
             );
         }
-    };
-    let start = parse_expr(&start_sql)?;
-    let end = parse_expr(&end_sql)?;
-    let rowtime = parse_expr(&format!("{end_sql} - INTERVAL '1' MILLISECOND"))?;
-    if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
-        keys[index] = parse_expr(&group_sql)?;
-    }
-    let prefix = kind.prefix();
-    let replace = |e: &mut Expr| {
-        let replacement = match e {
-            Expr::Function(_) => match function_name(e).as_deref() {
-                Some(n) if n == format!("{prefix}_START") => Some(start.clone()),
-                Some(n) if n == format!("{prefix}_END") => Some(end.clone()),
-                Some(n) if n == format!("{prefix}_ROWTIME") => Some(rowtime.clone()),
-                _ => None,
-            },
-            Expr::Identifier(id) if id.quote_style.is_none() => {
-                match id.value.to_ascii_lowercase().as_str() {
-                    "window_start" => Some(start.clone()),
-                    "window_end" => Some(end.clone()),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        if let Some(r) = replacement {
-            *e = r;
-        }
-        ControlFlow::<()>::Continue(())
-    };
-    // A bare `window_start` / `window_end` in the select list keeps its name as the column name.
+    })
+}
+
+/// A bare `window_start` / `window_end` in the select list keeps its name as the column name.
+fn name_bare_window_columns(select: &mut Select) {
     for item in select.projection.iter_mut() {
         if let SelectItem::UnnamedExpr(Expr::Identifier(id)) = item
             && id.quote_style.is_none()
@@ -267,10 +285,6 @@ fn rewrite_select(select: &mut Select, stream: bool) -> Result<(), String> {
             };
         }
     }
-    let _ = visit_expressions_mut(&mut select.projection, replace);
-    let _ = visit_expressions_mut(&mut select.having, replace);
-    let _ = visit_expressions_mut(&mut select.qualify, replace);
-    Ok(())
 }
 
 /// HOP's slide and size in milliseconds; the size must be a whole multiple of the slide.

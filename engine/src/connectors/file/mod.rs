@@ -29,11 +29,13 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::streaming::PartitionStream;
+use serde::Deserialize;
 
 pub use follow::{FollowPartition, Follower, Polled};
 pub use lines::{FileRange, plan_ranges, read_range};
 pub use sink::FileSink;
 
+use super::options::{duration, some_duration};
 use super::table::{ConnectorTable, TableBase};
 use super::{ConnectorEnv, Options};
 use crate::catalog::TableDef;
@@ -41,21 +43,50 @@ use crate::connectors::sink::{Overwrite, sink_exec};
 use crate::error::SluiceError;
 use crate::job::ExecMode;
 use crate::job::metrics::SourceMetrics;
-use crate::units::parse_duration;
 
-const OPTIONS: &[&str] = &[
-    "path",
-    "format",
-    "partition_by",
-    "csv.header",
-    "csv.delimiter",
-    "follow",
-    "follow.poll_ms",
-    "source.monitor-interval",
-    "sink.rolling-policy.rollover-interval",
-];
+/// The table's options.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct FileOptions {
+    path: Option<String>,
+    format: FileFormat,
+    partition_by: Vec<String>,
+    #[serde(rename = "csv.header")]
+    csv_header: bool,
+    #[serde(rename = "csv.delimiter")]
+    csv_delimiter: String,
+    follow: bool,
+    #[serde(rename = "follow.poll_ms")]
+    follow_poll_ms: u64,
+    /// Read the files there are, then look for new ones this often (stream mode).
+    #[serde(rename = "source.monitor-interval", deserialize_with = "some_duration")]
+    monitor_interval: Option<Duration>,
+    #[serde(
+        rename = "sink.rolling-policy.rollover-interval",
+        deserialize_with = "duration"
+    )]
+    rollover_interval: Duration,
+}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl Default for FileOptions {
+    fn default() -> Self {
+        FileOptions {
+            path: None,
+            format: FileFormat::Parquet,
+            partition_by: Vec::new(),
+            csv_header: true,
+            csv_delimiter: ",".into(),
+            follow: false,
+            follow_poll_ms: 100,
+            monitor_interval: None,
+            // Flink's default is 30 min; a stream job's files should be seen sooner.
+            rollover_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FileFormat {
     Lines,
     Csv,
@@ -104,19 +135,21 @@ impl FileTable {
         options: BTreeMap<String, String>,
         env: &ConnectorEnv,
     ) -> crate::error::Result<Self> {
-        let opts = Options::new(&def.name, options, OPTIONS)?;
-        let path = opts.required("path")?.to_string();
-        let format = match opts.choice("format", &["lines", "csv", "json", "parquet"], "parquet")? {
-            "lines" => FileFormat::Lines,
-            "csv" => FileFormat::Csv,
-            "json" => FileFormat::Json,
-            _ => FileFormat::Parquet,
-        };
-        let partition_by = opts.list("partition_by");
+        let opts: FileOptions = Options::decode(&def.name, &options)?;
+        let path = opts.path.clone().ok_or_else(|| {
+            SluiceError::connector(&def.name, "connector 'file' needs the option 'path'")
+        })?;
+        let format = opts.format;
+        let partition_by: Vec<String> = opts
+            .partition_by
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         for p in &partition_by {
             if def.column(p).is_none() {
-                return Err(SluiceError::connector(
+                return Err(SluiceError::bad_option(
                     &def.name,
+                    "partition_by",
                     format!("partition_by column '{p}' is not a column of the table"),
                 ));
             }
@@ -141,25 +174,26 @@ impl FileTable {
                 "format 'lines' cannot be partitioned",
             ));
         }
-        let delimiter = opts.get("csv.delimiter").unwrap_or(",");
+        let delimiter = opts.csv_delimiter.as_str();
         let csv_delimiter = match delimiter.as_bytes() {
             [b] => *b,
             b"\\t" => b'\t',
             _ => {
-                return Err(SluiceError::connector(
+                return Err(SluiceError::bad_option(
                     &def.name,
+                    "csv.delimiter",
                     format!("csv.delimiter '{delimiter}' must be a single byte"),
                 ));
             }
         };
-        let follow = follow_option(&def.name, &opts, format, &path, env.job.mode)?;
-        let monitor = monitor_option(&def.name, &opts, follow.is_some(), env.job.mode)?;
+        let follow = follow_option(&def.name, &opts, &path, env.job.mode)?;
+        let monitor = monitor_option(&def.name, &opts, env.job.mode)?;
         Ok(FileTable {
             base: TableBase::new(NAME, def, env),
             path,
             format,
             partition_by,
-            csv_header: opts.parse_or("csv.header", true)?,
+            csv_header: opts.csv_header,
             csv_delimiter,
             follow,
             monitor,
@@ -376,18 +410,17 @@ impl FileTable {
     }
 }
 
-/// Reads and checks `follow` / `follow.poll_ms`; `Some(poll interval)` when following.
+/// Checks `follow` / `follow.poll_ms`; `Some(poll interval)` when following.
 fn follow_option(
     table: &str,
-    opts: &Options,
-    format: FileFormat,
+    opts: &FileOptions,
     path: &str,
     mode: ExecMode,
 ) -> crate::error::Result<Option<Duration>> {
-    if opts.choice("follow", &["true", "false"], "false")? != "true" {
+    if !opts.follow {
         return Ok(None);
     }
-    if !matches!(format, FileFormat::Lines | FileFormat::Json) {
+    if !matches!(opts.format, FileFormat::Lines | FileFormat::Json) {
         return Err(SluiceError::connector(
             table,
             "follow = true needs format = 'lines' or 'json' (one row per line)",
@@ -405,35 +438,31 @@ fn follow_option(
             "follow = true tails the file forever: run the job with --mode stream",
         ));
     }
-    let poll_ms: u64 = opts.parse_or("follow.poll_ms", 100)?;
-    if poll_ms == 0 {
-        return Err(SluiceError::connector(
+    if opts.follow_poll_ms == 0 {
+        return Err(SluiceError::bad_option(
             table,
+            "follow.poll_ms",
             "option 'follow.poll_ms' must be at least 1",
         ));
     }
-    Ok(Some(Duration::from_millis(poll_ms)))
+    Ok(Some(Duration::from_millis(opts.follow_poll_ms)))
 }
 
-/// Reads and checks `source.monitor-interval`; `Some(interval)` when watching for new files.
+/// Checks `source.monitor-interval`; `Some(interval)` when watching for new files.
 fn monitor_option(
     table: &str,
-    opts: &Options,
-    follow: bool,
+    opts: &FileOptions,
     mode: ExecMode,
 ) -> crate::error::Result<Option<Duration>> {
     const KEY: &str = "source.monitor-interval";
-    // Empty: not watching (a catalog can leave it to a variable).
-    let Some(text) = opts.get(KEY).filter(|t| !t.trim().is_empty()) else {
+    let Some(every) = opts.monitor_interval else {
         return Ok(None);
     };
-    let fail = |m: String| Err(SluiceError::connector(table, m));
-    let Some(every) = parse_duration(text).ok().filter(|d| !d.is_zero()) else {
-        return fail(format!(
-            "option '{KEY}' = '{text}' is not a duration like '10 s', '500 ms' or '1 min'"
-        ));
-    };
-    if follow {
+    let fail = |m: String| Err(SluiceError::bad_option(table, KEY, m));
+    if every.is_zero() {
+        return fail(format!("option '{KEY}' must be more than 0"));
+    }
+    if opts.follow {
         return fail(format!(
             "'{KEY}' watches a folder for new files; follow = true tails one file: choose one"
         ));
@@ -446,23 +475,16 @@ fn monitor_option(
     Ok(Some(every))
 }
 
-/// How often a stream-mode sink commits its open files (Flink's option name); default 10 s.
-fn rollover_option(table: &str, opts: &Options) -> crate::error::Result<Duration> {
-    const KEY: &str = "sink.rolling-policy.rollover-interval";
-    let Some(text) = opts.get(KEY) else {
-        return Ok(Duration::from_secs(10));
-    };
-    parse_duration(text)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            SluiceError::connector(
-                table,
-                format!(
-                    "option '{KEY}' = '{text}' is not a duration like '10 s', '500 ms' or '1 min'"
-                ),
-            )
-        })
+/// How often a stream-mode sink commits its open files (Flink's option name).
+fn rollover_option(table: &str, opts: &FileOptions) -> crate::error::Result<Duration> {
+    if opts.rollover_interval.is_zero() {
+        return Err(SluiceError::bad_option(
+            table,
+            "sink.rolling-policy.rollover-interval",
+            "option 'sink.rolling-policy.rollover-interval' must be more than 0",
+        ));
+    }
+    Ok(opts.rollover_interval)
 }
 
 /// The files `path` names, sorted: the file, every file of a directory, or a glob's.

@@ -249,14 +249,16 @@ impl GeneratorTable {
             .map(|r| positive(&def.name, "rate", r))
             .transpose()?;
         if opts.batch_ms == 0 {
-            return Err(SluiceError::connector(
+            return Err(SluiceError::bad_option(
                 &def.name,
+                "batch_ms",
                 "option 'batch_ms' must be at least 1",
             ));
         }
         let day = NaiveDate::parse_from_str(&opts.day, "%Y%m%d").map_err(|_| {
-            SluiceError::connector(
+            SluiceError::bad_option(
                 &def.name,
+                "day",
                 format!("option 'day' = '{}' is not a YYYYMMDD date", opts.day),
             )
         })?;
@@ -344,8 +346,9 @@ fn positive(table: &str, key: &str, v: f64) -> crate::error::Result<f64> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(SluiceError::connector(
+        Err(SluiceError::bad_option(
             table,
+            key,
             format!("option '{key}' must be a positive number"),
         ))
     }
@@ -355,8 +358,9 @@ fn share(table: &str, key: &str, v: f64) -> crate::error::Result<f64> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(SluiceError::connector(
+        Err(SluiceError::bad_option(
             table,
+            key,
             format!("option '{key}' must be between 0 and 1"),
         ))
     }

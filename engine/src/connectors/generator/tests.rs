@@ -8,7 +8,6 @@ use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
 
 use super::*;
-use crate::catalog::{ColumnDef, TableOrigin};
 use crate::connectors::Table;
 
 const ALL_EVENT_COLUMNS: &str =
@@ -16,29 +15,7 @@ const ALL_EVENT_COLUMNS: &str =
 const PLAIN_EVENT_COLUMNS: &str = "url, cms_type, cms_id, traffic, ip, event_time, day";
 
 fn def(columns: &[(&str, DataType)], options: &[(&str, &str)]) -> TableDef {
-    let mut opts: BTreeMap<String, String> = options
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    opts.insert("connector".into(), "generator".into());
-    TableDef {
-        name: "gen".into(),
-        description: None,
-        columns: columns
-            .iter()
-            .map(|(name, data_type)| ColumnDef {
-                name: name.to_string(),
-                data_type: data_type.clone(),
-                nullable: true,
-            })
-            .collect(),
-        primary_key: vec![],
-        watermark: None,
-        error_output: false,
-        options: opts.clone(),
-        also_write: Vec::new(),
-        origin: TableOrigin::Yaml("test".into()),
-    }
+    TableDef::of_connector("gen", "generator", columns, options)
 }
 
 fn table(

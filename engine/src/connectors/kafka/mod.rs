@@ -190,6 +190,7 @@ impl KafkaTable {
             .collect();
         let opts: KafkaOptions = Options::decode(&def.name, &options)?;
         let fail = |m: String| SluiceError::connector(&def.name, m);
+        let bad = |option: &str, m: &str| SluiceError::bad_option(&def.name, option, m);
         let brokers = properties.remove("bootstrap.servers").ok_or_else(|| {
             fail(
                 "connector 'kafka' needs the option 'properties.bootstrap.servers' (host:port,...)"
@@ -214,9 +215,9 @@ impl KafkaTable {
             StartupOption::GroupOffsets => StartupMode::GroupOffsets,
             StartupOption::Timestamp => {
                 StartupMode::Timestamp(opts.startup_timestamp_millis.ok_or_else(|| {
-                    fail(
-                        "scan.startup.mode = 'timestamp' needs 'scan.startup.timestamp-millis'"
-                            .into(),
+                    bad(
+                        "scan.startup.mode",
+                        "scan.startup.mode = 'timestamp' needs 'scan.startup.timestamp-millis'",
                     )
                 })?)
             }
@@ -228,22 +229,29 @@ impl KafkaTable {
             .iter()
             .map(|c| {
                 let c = c.to_ascii_lowercase();
-                schema
-                    .index_of(&c)
-                    .map_err(|_| fail(format!("key.fields: '{c}' is not a column of the table")))
+                schema.index_of(&c).map_err(|_| {
+                    bad(
+                        "key.fields",
+                        &format!("key.fields: '{c}' is not a column of the table"),
+                    )
+                })
             })
             .collect::<crate::error::Result<Vec<usize>>>()?;
         let key_json = opts.key_format == KeyFormat::Json;
         if !key_json && key_fields.len() > 1 {
-            return Err(fail(
-                "key.format 'raw' takes one key field; use key.format = 'json' for several".into(),
+            return Err(bad(
+                "key.format",
+                "key.format 'raw' takes one key field; use key.format = 'json' for several",
             ));
         }
         let idempotent = opts.delivery_guarantee != DeliveryGuarantee::None;
         let exactly_once = opts.delivery_guarantee == DeliveryGuarantee::ExactlyOnce;
         let partitions = opts.topic_partitions;
         if partitions < 1 {
-            return Err(fail("topic.partitions must be at least 1".into()));
+            return Err(bad(
+                "topic.partitions",
+                "topic.partitions must be at least 1",
+            ));
         }
         let linger = opts.batch_linger;
         Ok(KafkaTable {

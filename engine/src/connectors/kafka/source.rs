@@ -17,6 +17,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
+use rdkafka::message::BorrowedMessage;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::Sender;
 
@@ -123,16 +124,44 @@ impl Reader {
                 }),
             );
         }
+        let Some(mut pending) = self.assign(&consumer, &partitions)? else {
+            return Ok(());
+        };
+        tracing::info!(
+            "{}: reading topic '{}' ({} partitions{}) from {}",
+            self.target.name,
+            self.target.topic,
+            partitions.len(),
+            if self.bounded {
+                ", up to the current end"
+            } else {
+                ""
+            },
+            self.target.brokers
+        );
+        if self.read(&consumer, &mut pending)? {
+            self.flush_where(&mut pending, |_| true)?;
+        }
+        Ok(())
+    }
+
+    /// Assigns the consumer `partitions`, each from where it starts (the checkpoint's
+    /// offset, or the startup mode's); their rows-to-be, or `None` if the scan went away.
+    fn assign(
+        &self,
+        consumer: &BaseConsumer,
+        partitions: &[i32],
+    ) -> Result<Option<HashMap<i32, Pending>>> {
         let restored = self.positions.restored(&self.target.name);
         let mut assignment = TopicPartitionList::new();
         let mut pending: HashMap<i32, Pending> = HashMap::new();
-        for &p in &partitions {
+        for &p in partitions {
             let (low, high) = consumer
                 .fetch_watermarks(&self.target.topic, p, REQUEST_TIMEOUT)
                 .map_err(|e| self.target.error("reading partition offsets", e))?;
             let start = match restored.as_ref().and_then(|r| r.get(&p.to_string())) {
                 Some(at) => self.resume_offset(p, at, low)?,
-                None => self.start_offset(&consumer, p, low, high)?,
+                None => self.start_offset(consumer, p, low, high)?,
             };
             assignment
                 .add_partition_offset(&self.target.topic, p, Offset::Offset(start))
@@ -154,29 +183,23 @@ impl Reader {
                     start,
                 )
             {
-                return Ok(());
+                return Ok(None);
             }
         }
         consumer
             .assign(&assignment)
             .map_err(|e| self.target.error("assigning partitions", e))?;
-        tracing::info!(
-            "{}: reading topic '{}' ({} partitions{}) from {}",
-            self.target.name,
-            self.target.topic,
-            partitions.len(),
-            if self.bounded {
-                ", up to the current end"
-            } else {
-                ""
-            },
-            self.target.brokers
-        );
+        Ok(Some(pending))
+    }
+
+    /// Polls and sends batches until a bounded read is done (`true`) or the scan went
+    /// away (`false`).
+    fn read(&self, consumer: &BaseConsumer, pending: &mut HashMap<i32, Pending>) -> Result<bool> {
         let poll_wait = self.linger.min(Duration::from_millis(100));
         let mut last_commit = Instant::now();
         loop {
             if self.bounded && pending.values().all(|p| p.done) {
-                break;
+                return Ok(true);
             }
             // The job meant to checkpoint, but checkpoints are off after all (another source
             // cannot say how far it has read): commit what was sent, as auto-commit would.
@@ -185,51 +208,11 @@ impl Reader {
                 && !self.positions.checkpointing()
             {
                 last_commit = Instant::now();
-                self.commit_sent(&consumer, &pending);
+                self.commit_sent(consumer, pending);
             }
-            match consumer.poll(poll_wait) {
-                Some(Ok(message)) => {
-                    let p = message.partition();
-                    let Some(part) = pending.get_mut(&p) else {
-                        continue;
-                    };
-                    if part.done {
-                        continue;
-                    }
-                    let payload = message.payload().unwrap_or_default();
-                    self.metrics
-                        .bytes
-                        .fetch_add(payload.len() as u64, Ordering::Relaxed);
-                    part.records.push(payload);
-                    part.next = message.offset() + 1;
-                    part.since.get_or_insert_with(Instant::now);
-                    if part.records.len() >= self.batch_size && !self.flush(p, part)? {
-                        return Ok(());
-                    }
-                }
-                Some(Err(KafkaError::PartitionEOF(p))) => {
-                    // A bounded read ends where the consumer catches up with the partition.
-                    // Not at the end offset listed at start: some Kafka-protocol brokers
-                    // (tansu) list the last batch's first offset there, which would cut
-                    // that batch short.
-                    if let Some(part) = pending.get_mut(&p) {
-                        part.done = self.bounded;
-                        if !self.flush(p, part)? {
-                            return Ok(());
-                        }
-                    }
-                    // Caught up: from now on this partition may count as idle.
-                    if self.tag_partitions {
-                        let marker = caught_up_marker(&self.target.schema, &p.to_string());
-                        if self
-                            .tx
-                            .blocking_send(marker.map_err(DataFusionError::from))
-                            .is_err()
-                        {
-                            return Ok(());
-                        }
-                    }
-                }
+            let going = match consumer.poll(poll_wait) {
+                Some(Ok(message)) => self.take(&message, pending)?,
+                Some(Err(KafkaError::PartitionEOF(p))) => self.caught_up(p, pending)?,
                 Some(Err(e)) => {
                     // librdkafka retries on its own (a broker that went away, a leader change):
                     // say so and keep polling.
@@ -238,29 +221,77 @@ impl Reader {
                         self.target.name,
                         self.target.error("consuming", e)
                     );
+                    true
                 }
                 None => {
                     // Nothing more right now: what is gathered goes out.
-                    if !self.flush_where(&mut pending, |_| true)? {
-                        return Ok(());
-                    }
-                    if self.tx.is_closed() {
-                        return Ok(());
+                    if !self.flush_where(pending, |_| true)? || self.tx.is_closed() {
+                        return Ok(false);
                     }
                     continue;
                 }
+            };
+            if !going {
+                return Ok(false);
             }
             let now = Instant::now();
             let lingered = |part: &Pending| {
                 part.since
                     .is_some_and(|t| now.duration_since(t) >= self.linger)
             };
-            if !self.flush_where(&mut pending, lingered)? {
-                return Ok(());
+            if !self.flush_where(pending, lingered)? {
+                return Ok(false);
             }
         }
-        self.flush_where(&mut pending, |_| true)?;
-        Ok(())
+    }
+
+    /// Adds a record to its partition's rows, sending them when a batch is full; `false`
+    /// if the scan went away.
+    fn take(
+        &self,
+        message: &BorrowedMessage<'_>,
+        pending: &mut HashMap<i32, Pending>,
+    ) -> Result<bool> {
+        let p = message.partition();
+        let Some(part) = pending.get_mut(&p) else {
+            return Ok(true);
+        };
+        if part.done {
+            return Ok(true);
+        }
+        let payload = message.payload().unwrap_or_default();
+        self.metrics
+            .bytes
+            .fetch_add(payload.len() as u64, Ordering::Relaxed);
+        part.records.push(payload);
+        part.next = message.offset() + 1;
+        part.since.get_or_insert_with(Instant::now);
+        if part.records.len() >= self.batch_size {
+            return self.flush(p, part);
+        }
+        Ok(true)
+    }
+
+    /// Partition `p` is read up to its end for now; `false` if the scan went away.
+    fn caught_up(&self, p: i32, pending: &mut HashMap<i32, Pending>) -> Result<bool> {
+        // A bounded read ends where the consumer catches up with the partition. Not at the
+        // end offset listed at start: some Kafka-protocol brokers (tansu) list the last
+        // batch's first offset there, which would cut that batch short.
+        if let Some(part) = pending.get_mut(&p) {
+            part.done = self.bounded;
+            if !self.flush(p, part)? {
+                return Ok(false);
+            }
+        }
+        // Caught up: from now on this partition may count as idle.
+        if self.tag_partitions {
+            let marker = caught_up_marker(&self.target.schema, &p.to_string());
+            return Ok(self
+                .tx
+                .blocking_send(marker.map_err(DataFusionError::from))
+                .is_ok());
+        }
+        Ok(true)
     }
 
     /// Commits, without waiting, the offsets after the rows sent of every partition that

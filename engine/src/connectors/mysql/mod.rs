@@ -188,16 +188,18 @@ impl MySqlTable {
             .map(|c| {
                 let c = c.to_ascii_lowercase();
                 schema.index_of(&c).map_err(|_| {
-                    SluiceError::connector(
+                    SluiceError::bad_option(
                         &def.name,
+                        "partition_by",
                         format!("partition_by column '{c}' is not a column of the table"),
                     )
                 })
             })
             .collect::<crate::error::Result<Vec<usize>>>()?;
         if opts.batch_size == 0 {
-            return Err(SluiceError::connector(
+            return Err(SluiceError::bad_option(
                 &def.name,
+                "batch_size",
                 "batch_size must be at least 1",
             ));
         }

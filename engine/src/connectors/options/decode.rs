@@ -12,14 +12,39 @@ use std::fmt::Display;
 use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
-/// What went wrong decoding one table's options.
+/// What went wrong decoding one table's options, and the option it is about.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct DecodeError(pub String);
+#[error("{message}")]
+pub struct DecodeError {
+    pub message: String,
+    pub option: Option<String>,
+}
+
+impl DecodeError {
+    fn new(message: impl Into<String>) -> Self {
+        DecodeError {
+            message: message.into(),
+            option: None,
+        }
+    }
+
+    /// The error about option `key`, its message naming the key.
+    fn of_option(self, key: &str) -> Self {
+        let message = if self.message.starts_with("option '") {
+            self.message
+        } else {
+            format!("option '{key}': {}", self.message)
+        };
+        DecodeError {
+            message,
+            option: Some(key.to_string()),
+        }
+    }
+}
 
 impl de::Error for DecodeError {
     fn custom<T: Display>(msg: T) -> Self {
-        DecodeError(msg.to_string())
+        DecodeError::new(msg.to_string())
     }
 }
 
@@ -31,7 +56,7 @@ impl<'de, 'a> de::Deserializer<'de> for OptionsDeserializer<'a> {
     type Error = DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, DecodeError> {
-        Err(DecodeError("connector options decode into a struct".into()))
+        Err(DecodeError::new("connector options decode into a struct"))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -40,7 +65,8 @@ impl<'de, 'a> de::Deserializer<'de> for OptionsDeserializer<'a> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
-        super::check_keys(self.0, fields).map_err(DecodeError)?;
+        super::check_keys(self.0, fields)
+            .map_err(|(key, message)| DecodeError::new(message).of_option(&key))?;
         visitor.visit_map(Entries {
             entries: self.0.iter().filter(|(k, _)| k.as_str() != "connector"),
             value: None,
@@ -81,15 +107,10 @@ impl<'de, 'a, I: Iterator<Item = (&'a String, &'a String)>> MapAccess<'de> for E
         let (key, text) = self
             .value
             .take()
-            .ok_or_else(|| DecodeError("a value without its key".into()))?;
+            .ok_or_else(|| DecodeError::new("a value without its key"))?;
         // Errors of a field's own parsing (e.g. a duration) are named after its key too.
-        seed.deserialize(Text { key, text }).map_err(|e| {
-            if e.0.starts_with("option '") {
-                e
-            } else {
-                DecodeError(format!("option '{key}': {}", e.0))
-            }
-        })
+        seed.deserialize(Text { key, text })
+            .map_err(|e| e.of_option(key))
     }
 }
 
@@ -101,7 +122,7 @@ struct Text<'a> {
 
 impl Text<'_> {
     fn invalid(&self, what: &str) -> DecodeError {
-        DecodeError(format!(
+        DecodeError::new(format!(
             "option '{}' = '{}' is not {what}",
             self.key, self.text
         ))
@@ -181,7 +202,7 @@ impl<'de> de::Deserializer<'de> for Text<'_> {
     ) -> Result<V::Value, DecodeError> {
         let text = self.text.trim();
         let Some(variant) = variants.iter().find(|v| v.eq_ignore_ascii_case(text)) else {
-            return Err(DecodeError(format!(
+            return Err(DecodeError::new(format!(
                 "option '{}' = '{}' is not one of: {}",
                 self.key,
                 self.text,

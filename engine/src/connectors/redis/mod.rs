@@ -180,6 +180,8 @@ impl RedisTable {
     ) -> crate::error::Result<Self> {
         let opts: RedisOptions = Options::decode(&def.name, &options)?;
         let fail = |message: String| SluiceError::connector(&def.name, message);
+        let bad =
+            |option: &str, message: String| SluiceError::bad_option(&def.name, option, message);
         let needs = |option: &str| fail(format!("connector 'redis' needs the option '{option}'"));
         let schema = def.schema();
 
@@ -192,11 +194,11 @@ impl RedisTable {
 
         let data_type = opts.data_type.ok_or_else(|| needs("data_type"))?;
         let key_text = opts.key.as_deref().ok_or_else(|| needs("key"))?;
-        let key = KeyTemplate::parse(key_text, &schema).map_err(fail)?;
+        let key = KeyTemplate::parse(key_text, &schema).map_err(|e| bad("key", e))?;
         let column = |option: &str, name: &Option<String>| -> crate::error::Result<usize> {
             let name = name.as_deref().ok_or_else(|| needs(option))?;
             resolve_column(&schema, name.trim())
-                .map_err(|e| fail(format!("option '{option}': {e}")))
+                .map_err(|e| bad(option, format!("option '{option}': {e}")))
         };
         // Options of another data type are mistakes, not something to ignore silently.
         let set = [
@@ -207,10 +209,13 @@ impl RedisTable {
         ];
         let reject = |others: &[&str]| -> crate::error::Result<()> {
             match set.iter().find(|(o, is_set)| *is_set && others.contains(o)) {
-                Some((o, _)) => Err(fail(format!(
-                    "option '{o}' does not apply to data_type '{}'",
-                    data_type.name()
-                ))),
+                Some((o, _)) => Err(bad(
+                    o,
+                    format!(
+                        "option '{o}' does not apply to data_type '{}'",
+                        data_type.name()
+                    ),
+                )),
                 None => Ok(()),
             }
         };
@@ -218,7 +223,8 @@ impl RedisTable {
             DataTypeOption::Hash => {
                 reject(&["member", "score", "value"])?;
                 Shape::Hash {
-                    fields: hash_fields(opts.fields.as_deref(), &schema, &key).map_err(fail)?,
+                    fields: hash_fields(opts.fields.as_deref(), &schema, &key)
+                        .map_err(|e| bad("fields", e))?,
                 }
             }
             DataTypeOption::Zset => {
@@ -227,10 +233,13 @@ impl RedisTable {
                 let score = column("score", &opts.score)?;
                 let score_type = schema.field(score).data_type();
                 if !score_type.is_numeric() {
-                    return Err(fail(format!(
-                        "option 'score': column '{}' is {score_type}, not a number",
-                        schema.field(score).name()
-                    )));
+                    return Err(bad(
+                        "score",
+                        format!(
+                            "option 'score': column '{}' is {score_type}, not a number",
+                            schema.field(score).name()
+                        ),
+                    ));
                 }
                 Shape::SortedSet { member, score }
             }
@@ -248,10 +257,10 @@ impl RedisTable {
 
         let ttl = opts.ttl;
         let time_format = TimeFormat::parse(&opts.key_time_format)
-            .map_err(|e| fail(format!("option 'key.time_format': {e}")))?;
+            .map_err(|e| bad("key.time_format", format!("option 'key.time_format': {e}")))?;
         let batch_size = opts.batch_size;
         if batch_size == 0 {
-            return Err(fail("batch_size must be at least 1".into()));
+            return Err(bad("batch_size", "batch_size must be at least 1".into()));
         }
         Ok(RedisTable {
             target: RedisTarget {

@@ -23,7 +23,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use super::*;
-use crate::catalog::{ColumnDef, TableOrigin};
 use crate::connectors::Table;
 use crate::connectors::sink::{TableSink, sink_exec};
 use crate::job::ExecMode;
@@ -33,29 +32,7 @@ use crate::wire::SinkInput;
 const REDIS: &str = "redis://127.0.0.1:6379/0";
 
 fn def(name: &str, columns: &[(&str, DataType)], options: &[(&str, &str)]) -> TableDef {
-    let mut opts: BTreeMap<String, String> = options
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    opts.insert("connector".into(), "redis".into());
-    TableDef {
-        name: name.into(),
-        description: None,
-        columns: columns
-            .iter()
-            .map(|(name, data_type)| ColumnDef {
-                name: name.to_string(),
-                data_type: data_type.clone(),
-                nullable: true,
-            })
-            .collect(),
-        primary_key: vec![],
-        watermark: None,
-        error_output: false,
-        options: opts.clone(),
-        also_write: Vec::new(),
-        origin: TableOrigin::Yaml("test".into()),
-    }
+    TableDef::of_connector(name, "redis", columns, options)
 }
 
 fn ts() -> DataType {

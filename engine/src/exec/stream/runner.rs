@@ -55,16 +55,7 @@ pub async fn run(
     let checkpoints = checkpoints.map(Arc::new);
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let restored = checkpoints.as_ref().and_then(|c| c.restored.as_ref());
-    if let Some(m) = restored
-        && m.statements.len() != job.statements.len()
-    {
-        return Err(SluiceError::Run(format!(
-            "checkpoint {} has state of {} statements, the job has {}",
-            m.id,
-            m.statements.len(),
-            job.statements.len()
-        )));
-    }
+    check_restored(restored, job.statements.len())?;
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let file = job.script.file.clone();
     let mut readers: Vec<Vec<mpsc::Sender<(usize, Message)>>> = vec![Vec::new(); job.sources.len()];
@@ -163,29 +154,7 @@ pub async fn run(
         )
     });
 
-    let mut ended = Vec::new();
-    let mut failure = None;
-    while let Some(joined) = tasks.join_next().await {
-        let outcome = match joined {
-            Ok(o) => o,
-            Err(e) => {
-                failure = Some(format!("{file}: a job task failed: {e}"));
-                break;
-            }
-        };
-        match outcome {
-            Ok(Done::Printed(i, rows)) => printed[i] = rows,
-            Ok(Done::Source(state)) => ended.extend(state),
-            Ok(Done::Ran) => {}
-            Err((what, e)) => {
-                failure = Some(format!(
-                    "{what} failed: {}",
-                    crate::sql::diagnostics::clean_message(&e)
-                ));
-                break;
-            }
-        }
-    }
+    let (ended, failure) = join_tasks(&mut tasks, &file, &mut printed).await;
     if let Some(c) = coordinator {
         c.abort();
         let _ = c.await;
@@ -199,12 +168,7 @@ pub async fn run(
     if let Some(c) = &checkpoints
         && ended.len() == sources
     {
-        // Every source ended and every sink has written its rows: the final positions are
-        // the ones to commit, and there is nothing left to resume.
-        commit_positions(&env.positions, &ended).await;
-        if let Err(e) = c.store.clear() {
-            tracing::warn!("removing the finished job's checkpoints: {e}");
-        }
+        finish_checkpoints(c, env, &ended).await;
     }
     drop(progress);
     let mut metrics = env.metrics.snapshot();
@@ -217,6 +181,56 @@ pub async fn run(
         printed,
         started,
     })
+}
+
+/// A restored checkpoint must hold the state of every statement.
+fn check_restored(restored: Option<&Manifest>, statements: usize) -> Result<()> {
+    match restored {
+        Some(m) if m.statements.len() != statements => Err(SluiceError::Run(format!(
+            "checkpoint {} has state of {} statements, the job has {statements}",
+            m.id,
+            m.statements.len(),
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Waits for every task of the job, keeping what bare SELECTs printed; returns where the
+/// sources that ended stood, and the first failure (the other tasks are left running).
+async fn join_tasks(
+    tasks: &mut JoinSet<TaskResult>,
+    file: &str,
+    printed: &mut [Vec<RecordBatch>],
+) -> (Vec<SourceState>, Option<String>) {
+    let mut ended = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = match joined {
+            Ok(o) => o,
+            Err(e) => return (ended, Some(format!("{file}: a job task failed: {e}"))),
+        };
+        match outcome {
+            Ok(Done::Printed(i, rows)) => printed[i] = rows,
+            Ok(Done::Source(state)) => ended.extend(state),
+            Ok(Done::Ran) => {}
+            Err((what, e)) => {
+                let failure = format!(
+                    "{what} failed: {}",
+                    crate::sql::diagnostics::clean_message(&e)
+                );
+                return (ended, Some(failure));
+            }
+        }
+    }
+    (ended, None)
+}
+
+/// Every source ended and every sink has written its rows: the final positions are the
+/// ones to commit, and there is nothing left to resume.
+async fn finish_checkpoints(checkpoints: &JobCheckpoints, env: &JobEnv, ended: &[SourceState]) {
+    commit_positions(&env.positions, ended).await;
+    if let Err(e) = checkpoints.store.clear() {
+        tracing::warn!("removing the finished job's checkpoints: {e}");
+    }
 }
 
 /// Runs `plan` to its end as a job task; with `print`, its rows are kept for statement `n`.
