@@ -13,7 +13,7 @@ mod testdata;
 pub mod time;
 pub mod udf;
 
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use config::{IP2REGION_PATH_ENV, UdfConfig};
 
@@ -25,6 +25,19 @@ pub fn register_all(ctx: &SessionContext, cfg: &UdfConfig) {
     for udf in udf::all_udfs(cfg) {
         ctx.register_udf(udf);
     }
+}
+
+/// `config` planning each of these functions once per row. DataFusion's leaf-expression
+/// pushdown moves `get_field` next to the scan by repeating the expression that makes the
+/// struct: `parse_access_log(line)['ip']` and `['referer']` would each parse the line again,
+/// and `ip_location(ip)['province']`, `['city']`, ... would each look the address up, before
+/// the filter. Our struct-returning functions are expensive: every session that runs them
+/// turns that rule off.
+pub fn planned_once(config: SessionConfig) -> SessionConfig {
+    config.set_bool(
+        "datafusion.optimizer.enable_leaf_expression_pushdown",
+        false,
+    )
 }
 
 /// The SQL names of the functions [`register_all`] installs.

@@ -35,14 +35,8 @@ impl Session {
             .with_default_catalog_and_schema(CATALOG_NAME, SCHEMA_NAME)
             .with_create_default_catalog_and_schema(true)
             // Columns keep their place in the file, so an unknown column's error points at it.
-            .set_bool("datafusion.sql_parser.collect_spans", true)
-            // This rule moves `get_field` next to the scan by repeating the expression that
-            // makes the struct: `parse_access_log(line)['ip']` and `['referer']` would each
-            // parse the line again. Our struct-returning UDFs are expensive; keep them once.
-            .set_bool(
-                "datafusion.optimizer.enable_leaf_expression_pushdown",
-                false,
-            );
+            .set_bool("datafusion.sql_parser.collect_spans", true);
+        let config = sluice_udfs::planned_once(config);
         // A stream job runs each statement as one pipeline (its parallelism is across
         // statements and sources); batch jobs use every core.
         let config = match mode {

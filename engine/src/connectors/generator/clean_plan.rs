@@ -48,7 +48,8 @@ impl CleanPlan {
     /// Plans the query's `columns` (at least one), its UDFs configured by `udfs`.
     pub async fn new(columns: &[String], udfs: &UdfConfig) -> Result<CleanPlan> {
         // One partition: the plan runs over one batch at a time, and keeps its order.
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        let config = SessionConfig::new().with_target_partitions(1);
+        let ctx = SessionContext::new_with_config(sluice_udfs::planned_once(config));
         sluice_udfs::register_all(&ctx, udfs);
         let parsed = SlotTable::new("generator", parsed_schema());
         let input = parsed.slot.clone();
@@ -119,6 +120,21 @@ mod tests {
             .collect();
         let declared: Vec<(&str, &DataType)> = declared.iter().map(|(n, t)| (*n, t)).collect();
         assert_eq!(got, declared);
+    }
+
+    /// ip_location runs once per kept row: not once per field read, not before the filter.
+    #[tokio::test]
+    async fn the_ip_lookup_is_planned_once_after_the_filter() {
+        let columns: Vec<String> = EventColumn::ALL.iter().map(|c| c.name().into()).collect();
+        let plan = CleanPlan::new(&columns, &UdfConfig::default())
+            .await
+            .unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.plan.as_ref())
+            .indent(true)
+            .to_string();
+        assert_eq!(shown.matches("ip_location(").count(), 1, "{shown}");
+        let lookup = shown.find("ip_location(").unwrap();
+        assert!(shown.find("FilterExec").unwrap() > lookup, "{shown}");
     }
 
     #[test]

@@ -111,18 +111,17 @@ impl State {
     }
 
     async fn clean(&mut self, parsed: RecordBatch) -> Result<Vec<RecordBatch>> {
-        if self.plan.is_none() {
+        let plan = match self.plan.take() {
+            Some(plan) => plan,
             // A count reads no column, but the plan needs one: the cheapest.
-            let columns = match self.scan.columns.is_empty() {
-                true => vec!["event_time".to_string()],
-                false => self.scan.columns.clone(),
-            };
-            self.plan = Some(CleanPlan::new(&columns, &self.scan.udfs).await?);
-        }
-        match &self.plan {
-            Some(plan) => plan.run(parsed, Arc::clone(&self.ctx)).await,
-            None => Ok(vec![]),
-        }
+            None if self.scan.columns.is_empty() => {
+                CleanPlan::new(&["event_time".to_string()], &self.scan.udfs).await?
+            }
+            None => CleanPlan::new(&self.scan.columns, &self.scan.udfs).await?,
+        };
+        let events = plan.run(parsed, Arc::clone(&self.ctx)).await;
+        self.plan = Some(plan);
+        events
     }
 
     fn counted(&self, batch: RecordBatch) -> RecordBatch {
