@@ -1,6 +1,7 @@
-//! Two stream jobs in one process (as a job server runs them) keep apart: each has its own
+//! Stream jobs in one process, as a job server runs them. Two keep apart: each has its own
 //! memory tables, metrics and checkpoints, although both name their tables alike, and
-//! stopping one leaves the other's results whole.
+//! stopping one leaves the other's results whole. A job asked to stop stops as asked: with a
+//! final checkpoint that keeps its open windows, drained (every window written), at once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +10,8 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::{Array, AsArray};
 use sluice::catalog::{Catalog, Vars};
 use sluice::checkpoint::FromCheckpoint;
-use sluice::job::ExecMode;
+use sluice::exec::batch::Stopped;
+use sluice::job::{ExecMode, JobEnv, StopMode};
 use sluice::launch::Job;
 use sluice::sql::Script;
 
@@ -64,7 +66,7 @@ async fn plan(dir: &Path, name: &str, keys: [&str; 2], watching: bool) -> Job {
 }
 
 /// The rows of memory table `counts` of a job, sorted.
-fn counts(env: &sluice::job::JobEnv) -> Vec<String> {
+fn counts(env: &JobEnv) -> Vec<String> {
     let mut rows = Vec::new();
     for batch in env.memory.rows("counts") {
         let (end, k) = (
@@ -128,4 +130,60 @@ async fn two_stream_jobs_in_one_process_do_not_see_each_other() {
         own.display()
     );
     assert!(watching_env.metrics.snapshot().rows_read == 3);
+}
+
+/// Waits (at most 60 s) until the memory table `counts` of `env` holds `rows`.
+async fn wait_for_counts(env: &JobEnv, rows: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counts(env) != rows {
+        assert!(Instant::now() < deadline, "{:?}, not {rows:?}", counts(env));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_job_keeps_its_open_window_and_a_drained_one_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = ["2016-11-10T00:01:00Z,a,2"];
+    let job = plan(dir.path(), "stopping", ["a", "b"], true).await;
+    let env = job.env().clone();
+    let run = tokio::spawn(job.run(false));
+    wait_for_counts(&env, &first).await;
+    // The window of minute 4 is open: the final checkpoint keeps it, nothing writes it.
+    env.stop.request(StopMode::Checkpoint);
+    let report = run.await.unwrap().unwrap();
+    assert!(
+        matches!(report.stopped, Some(Stopped::AtCheckpoint(_))),
+        "{:?}",
+        report.stopped
+    );
+    assert_eq!(counts(&env), first);
+
+    // Resumed, it reads nothing again; drained, it writes the kept window and ends.
+    let job = plan(dir.path(), "stopping", ["a", "b"], true).await;
+    let env = job.env().clone();
+    let run = tokio::spawn(job.run(false));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    env.stop.request(StopMode::Drain);
+    let report = run.await.unwrap().unwrap();
+    assert_eq!(report.stopped, Some(Stopped::Drained));
+    assert_eq!(counts(&env), ["2016-11-10T00:04:00Z,b,1"]);
+    assert_eq!(report.metrics.rows_read, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_stopped_at_once_ends_without_writing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = plan(dir.path(), "cancelled", ["a", "b"], true).await;
+    let env = job.env().clone();
+    let run = tokio::spawn(job.run(false));
+    wait_for_counts(&env, &["2016-11-10T00:01:00Z,a,2"]).await;
+    env.stop.request(StopMode::Immediate);
+    let report = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("stopped within 10 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.stopped, Some(Stopped::AtOnce));
+    assert_eq!(counts(&env), ["2016-11-10T00:01:00Z,a,2"]);
 }

@@ -571,3 +571,91 @@ fn a_live_local_pipeline_watches_its_folders() {
     );
     assert_eq!(got, expected);
 }
+
+/// Sends SIGTERM to `child` and waits (at most 30 s) for it to end.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -TERM {pid}");
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("still running 30 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGTERM stops a running job as `flink stop` does: its sources stop, a final checkpoint
+/// keeps the open window (no checkpoint was due: the interval is an hour) and commits the
+/// Parquet file being written, the summary prints and the exit code is 0. The restart
+/// resumes from that checkpoint: no row lost, none written twice.
+#[test]
+fn sigterm_stops_a_job_with_a_final_checkpoint_and_the_restart_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = dir.path().join("wh");
+    let events = dir.path().join("events.json");
+    let copy = dir.path().join("copy");
+    append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    let job = write_live_job(dir.path(), &events);
+    // Besides the windows, every row goes to Parquet as it comes.
+    let mut sql = std::fs::read_to_string(&job).unwrap();
+    sql.push_str(&format!(
+        "\nCREATE TABLE events_copy (event_time TIMESTAMP_LTZ(3))
+         WITH ('connector' = 'file', 'format' = 'parquet', 'path' = '{}');
+         INSERT INTO events_copy SELECT event_time FROM live_events;",
+        copy.display()
+    ));
+    std::fs::write(&job, sql).unwrap();
+    let run = |log: &str| {
+        let log = std::fs::File::create(dir.path().join(log)).unwrap();
+        run_live(&job, &warehouse, "1h", log.into())
+    };
+    let stopped = |log: &str, child: &mut Child, rx: &mpsc::Receiver<String>| {
+        let status = terminate(child);
+        let stderr = std::fs::read_to_string(dir.path().join(log)).unwrap();
+        assert!(status.success(), "{status}: {stderr}");
+        // The rest of its stdout, to its end.
+        let rest: Vec<String> = rx.iter().collect();
+        assert!(
+            rest.last().is_some_and(|l| l.starts_with("read ")),
+            "no summary line: {rest:?}\n{stderr}"
+        );
+        stderr
+    };
+
+    let (mut child, rx) = run("first.log");
+    append(&events, 1, &[0]);
+    assert_eq!(
+        next_window(&rx),
+        format!(r#"{{"t":{},"n":10}}"#, minute_ms(1))
+    );
+    // The window of minute 1 is open, with one row; the copy's file is still open.
+    std::thread::sleep(Duration::from_millis(300));
+    let stderr = stopped("first.log", &mut child, &rx);
+    assert!(stderr.contains("stopped at checkpoint 1"), "{stderr}");
+    assert_eq!(committed_rows(&copy).len(), 11, "the open file was lost");
+
+    append(&events, 1, &[10, 11, 12, 13, 14]);
+    append(&events, 2, &[0]);
+    let (mut child, rx) = run("second.log");
+    // Minute 1: the row kept by the checkpoint and the five read after the restart.
+    assert_eq!(
+        next_window(&rx),
+        format!(r#"{{"t":{},"n":6}}"#, minute_ms(2))
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let stderr = stopped("second.log", &mut child, &rx);
+    assert!(stderr.contains("resuming from checkpoint 1"), "{stderr}");
+    assert!(stderr.contains("stopped at checkpoint 2"), "{stderr}");
+    let rows = committed_rows(&copy);
+    let distinct: std::collections::BTreeSet<&String> = rows.iter().collect();
+    assert_eq!((rows.len(), distinct.len()), (17, 17), "{rows:?}");
+}

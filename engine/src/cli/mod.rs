@@ -6,6 +6,7 @@ mod output;
 mod produce;
 mod query;
 mod run;
+mod signals;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

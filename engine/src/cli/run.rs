@@ -6,7 +6,9 @@ use anyhow::Context;
 
 use super::Cli;
 use super::output::print_batches;
+use super::signals::stop_on_signals;
 use crate::checkpoint::FromCheckpoint;
+use crate::exec::batch::Stopped;
 use crate::exec::progress::summary_line;
 use crate::job::ExecMode;
 use crate::launch::Job;
@@ -42,15 +44,52 @@ pub async fn run(
         catalog.vars.set("job", stem.to_string_lossy());
     }
     let script = load_script(file, &catalog)?;
-    let report = Job::plan(catalog, script, mode, from)
-        .await?
-        .run(progress)
-        .await?;
+    let job = Job::plan(catalog, script, mode, from).await?;
+    let signals = (mode == ExecMode::Stream)
+        .then(|| stop_on_signals(job.env().stop.clone(), file.display().to_string()));
+    let report = job.run(progress).await;
+    if let Some(s) = signals {
+        s.abort();
+    }
+    let report = report?;
     let mut stdout = std::io::stdout().lock();
     for rows in report.printed.iter().filter(|r| !r.is_empty()) {
         print_batches(rows, super::Format::Table, &mut stdout)?;
     }
     use std::io::Write;
     writeln!(stdout, "{}", summary_line(&report.metrics, report.started))?;
-    Ok(0)
+    Ok(report.stopped.map_or(0, |s| say_stopped(file, &s)))
+}
+
+/// Says how a job that was asked to stop stopped; returns the exit code.
+fn say_stopped(file: &Path, stopped: &Stopped) -> i32 {
+    let file = file.display();
+    match stopped {
+        Stopped::AtCheckpoint(id) => {
+            eprintln!("sluice: {file} stopped at checkpoint {id}; `sluice run` resumes from it");
+            0
+        }
+        Stopped::Drained => {
+            eprintln!("sluice: {file} stopped: its input ended, every window was written");
+            0
+        }
+        Stopped::WithoutCheckpoint => {
+            eprintln!(
+                "sluice: {file} stopped; it takes no checkpoints (checkpoint.dir), so windows \
+                 still open were not kept"
+            );
+            0
+        }
+        Stopped::CheckpointFailed(why) => {
+            eprintln!(
+                "sluice: {file} stopped, but its final checkpoint failed: {why}; a restart \
+                 resumes from the checkpoint before"
+            );
+            1
+        }
+        Stopped::AtOnce => {
+            eprintln!("sluice: {file} stopped at once; a restart resumes from its last checkpoint");
+            130
+        }
+    }
 }

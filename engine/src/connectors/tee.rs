@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::connectors::sink::{TableSink, sink_exec};
 use crate::sync::lock;
-use crate::wire::{Barrier, CHANNEL_CAPACITY, Closing, Message, SinkInput, channel_exec};
+use crate::wire::{CHANNEL_CAPACITY, Closing, Message, SinkInput, channel_exec};
 
 #[derive(Debug)]
 pub struct TeeTable {
@@ -144,7 +144,7 @@ impl TableSink for TeeSink {
                     // this sink asks for more (which acknowledges it).
                     let mut acks = Vec::with_capacity(senders.len());
                     for tx in &senders {
-                        let (own, ack) = Barrier::for_sink(barrier.id);
+                        let (own, ack) = barrier.for_sink();
                         if tx.send(Message::Barrier(own)).await.is_err() {
                             break;
                         }

@@ -44,6 +44,23 @@ pub struct RunReport {
     /// Rows of the job's bare SELECTs, in statement order.
     pub printed: Vec<Vec<RecordBatch>>,
     pub started: Instant,
+    /// How the job stopped, when it was asked to (a stream job).
+    pub stopped: Option<Stopped>,
+}
+
+/// How a stream job that was asked to stop stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// With final checkpoint `id`: a restart resumes from it.
+    AtCheckpoint(u64),
+    /// The final checkpoint failed (why): a restart resumes from the one before.
+    CheckpointFailed(String),
+    /// The job takes no checkpoints: its open windows are lost.
+    WithoutCheckpoint,
+    /// Its input was ended: every window closed and was written.
+    Drained,
+    /// At once: nothing written or committed since the last checkpoint.
+    AtOnce,
 }
 
 enum Done {
@@ -135,6 +152,7 @@ pub async fn run(
         metrics,
         printed,
         started,
+        stopped: None,
     })
 }
 

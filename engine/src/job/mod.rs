@@ -1,9 +1,10 @@
-//! What a running job owns: its mode, metrics, source positions and memory tables. Nothing
-//! of a job is process-global, so one process (a `sluice serve`) runs many jobs side by
-//! side; each gets a `JobEnv` of its own and hands it to its connectors and tasks. (Its
-//! checkpoint barriers in flight live in its DataFusion session: `wire::Markers`.)
+//! What a running job owns: its mode, metrics, source positions, memory tables and stop
+//! request. Nothing of a job is process-global, so one process (a `sluice serve`) runs many
+//! jobs side by side; each gets a `JobEnv` of its own and hands it to its connectors and
+//! tasks. (Its checkpoint barriers in flight live in its DataFusion session: `wire::Markers`.)
 
 pub mod metrics;
+mod stop;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,7 @@ use datafusion::arrow::array::RecordBatch;
 use crate::checkpoint::SourcePositions;
 use crate::sync::lock;
 use metrics::JobMetrics;
+pub use stop::{StopMode, StopSignal};
 
 /// How a job runs. Batch reads bounded inputs to their end and stops; stream runs window by
 /// window as event time advances, over bounded or unbounded inputs.
@@ -41,6 +43,8 @@ pub struct JobEnv {
     pub positions: Arc<SourcePositions>,
     /// Rows written to the job's `memory` tables.
     pub memory: MemoryTables,
+    /// Whether, and how, the job was asked to stop.
+    pub stop: StopSignal,
 }
 
 impl JobEnv {
@@ -50,6 +54,7 @@ impl JobEnv {
             metrics: Arc::default(),
             positions: Arc::default(),
             memory: MemoryTables::default(),
+            stop: StopSignal::default(),
         }
     }
 }

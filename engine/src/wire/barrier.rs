@@ -33,6 +33,9 @@ const MARKER_METADATA: &str = "sluice.checkpoint.marker";
 #[derive(Debug, Clone)]
 pub struct Barrier {
     pub id: u64,
+    /// The job stops once this checkpoint is complete: nothing follows the barrier, and what
+    /// a sink holds for the checkpoint (pending files) is the checkpoint's to commit.
+    pub last: bool,
     ack: Option<Arc<Ack>>,
 }
 
@@ -68,11 +71,23 @@ impl BarrierAck {
 impl Barrier {
     /// The barrier of checkpoint `id` as a source sends it.
     pub fn at(id: u64) -> Self {
-        Barrier { id, ack: None }
+        Barrier {
+            id,
+            last: false,
+            ack: None,
+        }
     }
 
-    /// The barrier of checkpoint `id` for a sink, and its acknowledgement.
-    pub fn for_sink(id: u64) -> (Self, BarrierAck) {
+    /// The barrier of checkpoint `id`, after which the job stops.
+    pub fn last_at(id: u64) -> Self {
+        Barrier {
+            last: true,
+            ..Barrier::at(id)
+        }
+    }
+
+    /// This checkpoint's barrier for a sink, and its acknowledgement.
+    pub fn for_sink(&self) -> (Self, BarrierAck) {
         let (tx, rx) = oneshot::channel();
         let ack = Ack {
             release: Mutex::new(Some(Unacknowledged {
@@ -81,7 +96,8 @@ impl Barrier {
             })),
         };
         let barrier = Barrier {
-            id,
+            id: self.id,
+            last: self.last,
             ack: Some(Arc::new(ack)),
         };
         (barrier, BarrierAck(rx))
@@ -229,9 +245,9 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let plan = channel_exec(Arc::clone(&schema), rx, Closing::Ends).unwrap();
         let mut input = SinkInput::new(plan.execute(0, Arc::clone(&ctx)).unwrap(), &ctx);
-        let (barrier, ack) = Barrier::for_sink(7);
+        let (barrier, ack) = Barrier::at(7).for_sink();
         tx.send(Message::Barrier(barrier)).await.unwrap();
-        let (unacked, never) = Barrier::for_sink(8);
+        let (unacked, never) = Barrier::at(8).for_sink();
         tx.send(Message::Barrier(unacked)).await.unwrap();
         let Some(Ok(Message::Barrier(b))) = input.next().await else {
             panic!("expected the barrier");
@@ -257,7 +273,7 @@ mod tests {
     async fn two_jobs_keep_their_markers_apart() {
         let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
         let (a, b) = (job_context(), job_context());
-        let (barrier, _ack) = Barrier::for_sink(1);
+        let (barrier, _ack) = Barrier::at(1).for_sink();
         let marker = Markers::encode(&a, &schema, barrier).unwrap();
         assert!(Markers::of(&b).unwrap().decode(&marker).is_none());
         assert!(Markers::of(&a).unwrap().decode(&marker).is_some());

@@ -187,7 +187,7 @@ impl FileSink {
     /// of the input) the open files are committed: a file is written under a hidden name and
     /// renamed into place, so readers see whole files only. Rows already written stay. In a
     /// job that checkpoints, files are closed at each checkpoint instead and committed when
-    /// it is complete.
+    /// it is complete (also the last one, when the job stops).
     async fn write_rolling(&self, mut data: SinkInput, every: Duration) -> Result<u64> {
         // Readers of a table that has no rows yet still find its directory.
         std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
@@ -200,6 +200,8 @@ impl FileSink {
         let mut due: Option<tokio::time::Instant> = None;
         let mut rows = 0u64;
         let mut files = 0u64;
+        // After the barrier of the checkpoint the job stops at, the input ends.
+        let mut stopping = false;
         loop {
             let next = match due {
                 Some(at) => match tokio::time::timeout_at(at, data.next()).await {
@@ -216,6 +218,7 @@ impl FileSink {
             let batch = match message? {
                 Message::Data(batch) => batch,
                 Message::Barrier(barrier) if on_checkpoints => {
+                    stopping = barrier.last;
                     for (_, f) in open.drain() {
                         pending_files.push(f.close_pending(barrier.id)?);
                     }
@@ -278,10 +281,13 @@ impl FileSink {
                 .rows
                 .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
         }
-        // The input ended: every row is final, pending or not.
+        // The input ended: every row is final, pending or not. Unless the job stopped at a
+        // checkpoint: its pending files are the checkpoint's to commit, once it is complete.
         self.roll(&mut open)?;
-        for f in &pending_files {
-            pending::commit(f).map_err(|e| io_err(f, e))?;
+        if !stopping {
+            for f in &pending_files {
+                pending::commit(f).map_err(|e| io_err(f, e))?;
+            }
         }
         Ok(rows)
     }

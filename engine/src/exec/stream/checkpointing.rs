@@ -2,6 +2,7 @@
 //! every interval it asks the sources for a checkpoint, gathers what sources and statements
 //! report, waits until every sink has written what came before its marker, writes the
 //! manifest and only then commits the sources' positions and the sinks' pending files.
+//! Asked to stop with a checkpoint, it takes a last one whose barrier stops the sources.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,7 +15,8 @@ use crate::checkpoint::{
     SplitPositions, StatementState, pending,
 };
 use crate::job::metrics::JobMetrics;
-use crate::wire::BarrierAck;
+use crate::job::{StopMode, StopSignal};
+use crate::wire::{Barrier, BarrierAck};
 
 /// Checkpointing of one job run: where, how often, and what it resumed from.
 pub struct JobCheckpoints {
@@ -58,22 +60,28 @@ impl Report {
 pub struct Coordinator {
     pub checkpoints: Arc<JobCheckpoints>,
     /// One per source, in job order.
-    pub triggers: Vec<mpsc::UnboundedSender<u64>>,
+    pub triggers: Vec<mpsc::UnboundedSender<Barrier>>,
     pub statements: usize,
     pub reports: mpsc::UnboundedReceiver<Report>,
     pub positions: Arc<SourcePositions>,
     pub metrics: Arc<JobMetrics>,
+    pub stop: StopSignal,
 }
 
+/// How a stop with a final checkpoint went.
+pub type FinalCheckpoint = std::result::Result<u64, String>;
+
 impl Coordinator {
-    /// Takes checkpoints until a source ends (the job is finishing: nothing to resume).
-    pub async fn run(mut self) {
+    /// Takes checkpoints until a source ends (the job is finishing: nothing to resume), or
+    /// until the job is asked to stop with a checkpoint: then it takes the last one and says
+    /// how that went.
+    pub async fn run(mut self) -> Option<FinalCheckpoint> {
         let c = Arc::clone(&self.checkpoints);
         let mut next = match c.store.ids() {
             Ok(ids) => ids.first().map_or(1, |n| n + 1),
             Err(e) => {
                 tracing::warn!("checkpoints are off: {e}");
-                return;
+                return None;
             }
         };
         let mut ticks = tokio::time::interval_at(
@@ -82,19 +90,27 @@ impl Coordinator {
         );
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
-            match self.checkpoint(next).await {
+            let last = tokio::select! {
+                _ = ticks.tick() => false,
+                _ = self.stop.wait_for(&[StopMode::Checkpoint]) => true,
+            };
+            match self.checkpoint(next, last).await {
+                Ok(true) if last => return Some(Ok(next)),
                 Ok(true) => next += 1,
                 Ok(false) => {
                     // No more checkpoints: sinks that wait for one to commit their output and
                     // sources that commit only checkpointed positions stop waiting.
                     self.positions.set_checkpointing(false);
-                    return;
+                    let why = "no final checkpoint: checkpoints are off (see above)";
+                    return last.then(|| Err(why.into()));
                 }
                 Err(why) => {
                     tracing::warn!("checkpoint {next} abandoned: {why}");
                     if let Err(e) = std::fs::remove_dir_all(c.store.checkpoint_dir(next)) {
                         tracing::debug!("removing abandoned checkpoint {next}: {e}");
+                    }
+                    if last {
+                        return Some(Err(why));
                     }
                     next += 1;
                 }
@@ -102,13 +118,18 @@ impl Coordinator {
         }
     }
 
-    /// Takes checkpoint `id`. `Ok(false)`: a source has ended, checkpoints stop.
-    async fn checkpoint(&mut self, id: u64) -> Result<bool, String> {
+    /// Takes checkpoint `id`, the `last` before the job stops. `Ok(false)`: a source has
+    /// ended, checkpoints stop.
+    async fn checkpoint(&mut self, id: u64, last: bool) -> Result<bool, String> {
         let c = Arc::clone(&self.checkpoints);
         let started = Instant::now();
         c.store.begin(id).map_err(|e| e.to_string())?;
+        let barrier = match last {
+            true => Barrier::last_at(id),
+            false => Barrier::at(id),
+        };
         for trigger in &self.triggers {
-            if trigger.send(id).is_err() {
+            if trigger.send(barrier.clone()).is_err() {
                 // A source has ended: the job is finishing, or reads on from its other
                 // sources without checkpoints (a restart could not resume the ended one).
                 tracing::info!("a source has ended: no more checkpoints for this job");
@@ -284,14 +305,15 @@ mod tests {
     /// source's trigger receiver and the report sender the tasks would hold.
     fn coordinator(
         dir: &std::path::Path,
+        interval: Duration,
     ) -> (
         Coordinator,
-        mpsc::UnboundedReceiver<u64>,
+        mpsc::UnboundedReceiver<Barrier>,
         mpsc::UnboundedSender<Report>,
     ) {
         let config = CheckpointConfig {
             dir: dir.to_path_buf(),
-            interval: Duration::from_millis(10),
+            interval,
             timeout: Duration::from_secs(5),
             retained: 2,
             from: FromCheckpoint::Latest,
@@ -312,6 +334,7 @@ mod tests {
             reports,
             positions: Arc::new(SourcePositions::default()),
             metrics: Arc::new(JobMetrics::default()),
+            stop: StopSignal::default(),
         };
         (coordinator, triggered, reporter)
     }
@@ -357,10 +380,10 @@ mod tests {
     #[tokio::test]
     async fn a_checkpoint_completes_once_every_part_reported_and_every_sink_wrote() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut c, mut triggered, reporter) = coordinator(dir.path());
+        let (mut c, mut triggered, reporter) = coordinator(dir.path(), Duration::from_millis(10));
         let committed = Arc::new(Committed::default());
         c.positions.register_committer("events", committed.clone());
-        let (barrier, ack) = Barrier::for_sink(1);
+        let (barrier, ack) = Barrier::at(1).for_sink();
         barrier.attach(SinkState::of("out", &serde_json::json!({"n": 7})));
         // A report of an older checkpoint is not this one's.
         reporter.send(source(0, Some("1"))).unwrap();
@@ -370,9 +393,9 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
             barrier.acknowledge();
         });
-        assert_eq!(c.checkpoint(1).await, Ok(true));
+        assert_eq!(c.checkpoint(1, false).await, Ok(true));
         sink_writes.await.unwrap();
-        assert_eq!(triggered.recv().await, Some(1));
+        assert_eq!(triggered.recv().await.map(|b| b.id), Some(1));
 
         let manifest = c.checkpoints.store.latest().unwrap().expect("checkpoint 1");
         assert_eq!(manifest.id, 1);
@@ -394,7 +417,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_statement_abandons_the_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut c, _triggered, reporter) = coordinator(dir.path());
+        let (mut c, _triggered, reporter) = coordinator(dir.path(), Duration::from_millis(10));
         reporter.send(source(1, Some("5"))).unwrap();
         reporter
             .send(Report::Failed {
@@ -402,37 +425,54 @@ mod tests {
                 what: "disk full".into(),
             })
             .unwrap();
-        assert_eq!(c.checkpoint(1).await, Err("disk full".into()));
+        assert_eq!(c.checkpoint(1, false).await, Err("disk full".into()));
         assert!(c.checkpoints.store.latest().unwrap().is_none());
     }
 
     #[tokio::test]
     async fn a_source_that_cannot_say_where_it_is_turns_checkpoints_off() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut c, _triggered, reporter) = coordinator(dir.path());
+        let (mut c, _triggered, reporter) = coordinator(dir.path(), Duration::from_millis(10));
         reporter.send(source(1, None)).unwrap();
         reporter.send(statement(1, vec![])).unwrap();
-        assert_eq!(c.checkpoint(1).await, Ok(false));
+        assert_eq!(c.checkpoint(1, false).await, Ok(false));
         assert!(!c.checkpoints.store.checkpoint_dir(1).exists());
     }
 
     #[tokio::test]
     async fn an_ended_source_ends_checkpointing() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut c, triggered, _reporter) = coordinator(dir.path());
+        let (mut c, triggered, _reporter) = coordinator(dir.path(), Duration::from_millis(10));
         drop(triggered);
-        assert_eq!(c.checkpoint(1).await, Ok(false));
+        assert_eq!(c.checkpoint(1, false).await, Ok(false));
         assert!(!c.checkpoints.store.checkpoint_dir(1).exists());
+    }
+
+    #[tokio::test]
+    async fn a_stop_takes_a_last_checkpoint_whose_barrier_stops_the_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, mut triggered, reporter) = coordinator(dir.path(), Duration::from_secs(3600));
+        let stop = c.stop.clone();
+        let coordinator = tokio::spawn(c.run());
+        // No checkpoint is due within the hour: the first one asked for is the stop's.
+        stop.request(StopMode::Checkpoint);
+        let barrier = triggered.recv().await.unwrap();
+        assert!(barrier.last);
+        reporter.send(source(barrier.id, Some("9"))).unwrap();
+        reporter.send(statement(barrier.id, vec![])).unwrap();
+        assert_eq!(coordinator.await.unwrap(), Some(Ok(barrier.id)));
+        let manifest = CheckpointStore::new(dir.path()).latest().unwrap().unwrap();
+        assert_eq!(manifest.id, barrier.id);
     }
 
     #[tokio::test]
     async fn old_checkpoints_are_pruned_to_the_retained_count() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut c, _triggered, reporter) = coordinator(dir.path());
+        let (mut c, _triggered, reporter) = coordinator(dir.path(), Duration::from_millis(10));
         for id in 1..=4 {
             reporter.send(source(id, Some(&id.to_string()))).unwrap();
             reporter.send(statement(id, vec![])).unwrap();
-            assert_eq!(c.checkpoint(id).await, Ok(true));
+            assert_eq!(c.checkpoint(id, false).await, Ok(true));
         }
         assert_eq!(c.checkpoints.store.ids().unwrap(), vec![4, 3]);
         assert_eq!(c.metrics.checkpoints.load(Ordering::Relaxed), 4);

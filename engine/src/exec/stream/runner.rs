@@ -1,4 +1,5 @@
-//! Runs a planned stream job: one task per source, per statement and per sink.
+//! Runs a planned stream job: one task per source, per statement and per sink. A stop
+//! request (`JobEnv::stop`) ends it early: with a final checkpoint, drained, or at once.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,7 +14,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::aggregate::WindowAggregate;
-use super::checkpointing::{Coordinator, JobCheckpoints, Report, commit_positions};
+use super::checkpointing::{
+    Coordinator, FinalCheckpoint, JobCheckpoints, Report, commit_positions,
+};
 use super::graph::{Pipeline, StatementBody, StreamJob, StreamStatement};
 use super::late::LateOutput;
 use super::source::SourceDriver;
@@ -22,10 +25,10 @@ use crate::checkpoint::{
 };
 use crate::error::{Result, SluiceError};
 use crate::exec::Output;
-use crate::exec::batch::{RunReport, rows_from_file_scans};
+use crate::exec::batch::{RunReport, Stopped, rows_from_file_scans};
 use crate::exec::progress::Progress;
-use crate::job::JobEnv;
 use crate::job::metrics::JobMetrics;
+use crate::job::{JobEnv, StopMode};
 use crate::wire::{Barrier, CHANNEL_CAPACITY, Message, Slot};
 
 enum Done {
@@ -128,6 +131,7 @@ pub async fn run(
             }),
             restored: restored
                 .and_then(|m| m.sources.iter().find(|s| s.name == source.name).cloned()),
+            stop: env.stop.clone(),
         };
         let what = format!("{file}: source '{}'", source.name);
         let ctx = Arc::clone(&ctx);
@@ -149,16 +153,42 @@ pub async fn run(
                 reports: reports_rx,
                 positions: Arc::clone(&env.positions),
                 metrics: Arc::clone(&env.metrics),
+                stop: env.stop.clone(),
             }
             .run(),
         )
     });
 
-    let (ended, failure) = join_tasks(&mut tasks, &file, &mut printed).await;
-    if let Some(c) = coordinator {
-        c.abort();
-        let _ = c.await;
-    }
+    let joined = tokio::select! {
+        joined = join_tasks(&mut tasks, &file, &mut printed) => Some(joined),
+        _ = env.stop.wait_for(&[StopMode::Immediate]) => None,
+    };
+    let Some((ended, failure)) = joined else {
+        tracing::warn!("{file}: stopped at once; a restart resumes from the last checkpoint");
+        if let Some(c) = coordinator {
+            c.abort();
+        }
+        tasks.shutdown().await;
+        drop(progress);
+        return Ok(RunReport {
+            metrics: env.metrics.snapshot(),
+            printed,
+            started,
+            stopped: Some(Stopped::AtOnce),
+        });
+    };
+    let final_checkpoint = match coordinator {
+        // Asked to stop with a checkpoint: the coordinator is taking the last one (or has).
+        Some(c) if failure.is_none() && env.stop.requested() == Some(StopMode::Checkpoint) => {
+            c.await.ok().flatten()
+        }
+        Some(c) => {
+            c.abort();
+            let _ = c.await;
+            None
+        }
+        None => None,
+    };
     if let Some(failure) = failure {
         // Checkpoints stay: a rerun resumes from the last one.
         tasks.shutdown().await;
@@ -180,6 +210,33 @@ pub async fn run(
         metrics,
         printed,
         started,
+        stopped: stopped(
+            env,
+            checkpoints.is_some(),
+            ended.len() == sources,
+            final_checkpoint,
+        ),
+    })
+}
+
+/// How a job asked to stop stopped; `None` when it was not asked, or its input ended
+/// before the stop could take effect.
+fn stopped(
+    env: &JobEnv,
+    checkpointed: bool,
+    finished: bool,
+    final_checkpoint: Option<FinalCheckpoint>,
+) -> Option<Stopped> {
+    Some(match env.stop.requested()? {
+        StopMode::Drain => Stopped::Drained,
+        StopMode::Immediate => Stopped::AtOnce,
+        StopMode::Checkpoint if finished => return None,
+        StopMode::Checkpoint if !checkpointed => Stopped::WithoutCheckpoint,
+        StopMode::Checkpoint => match final_checkpoint {
+            Some(Ok(id)) => Stopped::AtCheckpoint(id),
+            Some(Err(why)) => Stopped::CheckpointFailed(why),
+            None => Stopped::CheckpointFailed("the job ended before its final checkpoint".into()),
+        },
     })
 }
 
@@ -276,7 +333,7 @@ struct Stage {
 
 /// A checkpoint barrier being aligned: the inputs it has come from so far.
 struct Aligning {
-    id: u64,
+    barrier: Barrier,
     arrived: Vec<usize>,
 }
 
@@ -441,15 +498,15 @@ impl StatementRunner {
                     self.inputs[at].1.ended = true;
                     self.on_time(&ctx).await?
                 }
-                Message::Barrier(Barrier { id, .. }) => {
+                Message::Barrier(barrier) => {
                     match &mut self.aligning {
-                        Some(a) if a.id == id => a.arrived.push(source),
+                        Some(a) if a.barrier.id == barrier.id => a.arrived.push(source),
                         _ => {
                             // A newer barrier: the one being aligned was abandoned.
                             let held = std::mem::take(&mut self.held);
                             self.replay.extend(held);
                             self.aligning = Some(Aligning {
-                                id,
+                                barrier,
                                 arrived: vec![source],
                             });
                         }
@@ -470,8 +527,18 @@ impl StatementRunner {
             }
             self.complete_alignment(&rows).await;
             if self.inputs.iter().all(|(_, t)| t.ended) {
-                break;
+                return Ok(());
             }
+        }
+        // The sources stopped without ending (the job was asked to stop).
+        let held: usize = self.stages().iter().map(|s| s.operator.state_bytes()).sum();
+        if held > 0 && self.checkpoints.is_none() {
+            tracing::warn!(
+                "{}: stopped with {} of open windows unwritten; the job takes no checkpoints, \
+                 so they are lost (set checkpoint.dir to keep them)",
+                self.label,
+                indicatif::HumanBytes(held as u64)
+            );
         }
         Ok(())
     }
@@ -490,7 +557,8 @@ impl StatementRunner {
         if !aligned {
             return;
         }
-        let id = aligning.id;
+        let checkpoint = aligning.barrier.clone();
+        let id = checkpoint.id;
         self.aligning = None;
         let held = std::mem::take(&mut self.held);
         for e in held.into_iter().rev() {
@@ -502,12 +570,12 @@ impl StatementRunner {
         let report = match self.write_state(id, &store) {
             Ok(state) => {
                 let mut acks = Vec::with_capacity(2);
-                let (barrier, ack) = Barrier::for_sink(id);
+                let (barrier, ack) = checkpoint.for_sink();
                 if rows.send(Message::Barrier(barrier)).await.is_ok() {
                     acks.push(ack);
                 }
                 if let Some(late) = &self.late {
-                    let (barrier, ack) = Barrier::for_sink(id);
+                    let (barrier, ack) = checkpoint.for_sink();
                     if late.tx.send(Message::Barrier(barrier)).await.is_ok() {
                         acks.push(ack);
                     }

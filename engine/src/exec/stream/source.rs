@@ -1,10 +1,13 @@
 //! Drives one source: reads its batches, derives the watermark (bounded out-of-orderness:
 //! the largest value of the declared WATERMARK expression seen so far) and sends both to
-//! every statement reading it.
+//! every statement reading it. Asked to stop, it ends its input (drain) or stops reading
+//! after the final checkpoint's barrier (or at once, in a job without checkpoints).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
@@ -16,6 +19,7 @@ use super::aggregate::event_millis;
 use super::checkpointing::Report;
 use super::split::SplitWatermarks;
 use crate::checkpoint::{SourceState, SplitState};
+use crate::job::{StopMode, StopSignal};
 use crate::wire::untag_split;
 use crate::wire::{Barrier, Message};
 
@@ -27,10 +31,23 @@ pub struct SourceDriver {
     pub watermark: Option<Arc<dyn PhysicalExpr>>,
     pub idle_timeout: Duration,
     pub readers: Vec<mpsc::Sender<(usize, Message)>>,
-    /// Checkpoint requests (ids) from the coordinator, and where to report.
-    pub checkpoints: Option<(mpsc::UnboundedReceiver<u64>, mpsc::UnboundedSender<Report>)>,
+    /// Checkpoint requests (their barriers) from the coordinator, and where to report.
+    pub checkpoints: Option<(
+        mpsc::UnboundedReceiver<Barrier>,
+        mpsc::UnboundedSender<Report>,
+    )>,
     /// Where the source stood at the checkpoint the job resumes from.
     pub restored: Option<SourceState>,
+    pub stop: StopSignal,
+}
+
+/// Why a source stopped reading before its end.
+enum Halt {
+    /// Asked to drain: its input ends here.
+    Drain,
+    /// It stops without ending (after the final checkpoint's barrier, or in a job without
+    /// checkpoints): what it sent is all its readers get.
+    Stop,
 }
 
 /// The source's progress: event time per split, and how far each split was read.
@@ -83,8 +100,8 @@ impl Progress {
 }
 
 impl SourceDriver {
-    /// Runs until the source ends, fails, or no statement reads it any more. When it ended,
-    /// it says where it stood at the end.
+    /// Runs until the source ends, fails, is stopped, or no statement reads it any more.
+    /// When it ended (or was drained), it says where it stood at the end.
     pub async fn run(mut self, ctx: Arc<TaskContext>) -> Result<Option<SourceState>> {
         let mut progress = Progress::new(self.restored.take());
         let (mut triggers, reports) = match self.checkpoints.take() {
@@ -92,23 +109,39 @@ impl SourceDriver {
             None => (None, None),
         };
         let schema = self.plan.schema();
+        let stop = self.stop.clone();
         // Partitions are read one after another so a file keeps its order.
         for partition in 0..self.plan.output_partitioning().partition_count() {
             let mut stream = self.plan.execute(partition, Arc::clone(&ctx))?;
             let mut idle = false;
             loop {
+                let coordinated = triggers.is_some();
                 let next = tokio::select! {
                     biased;
-                    Some(id) = recv(&mut triggers) => {
+                    barrier = recv(&mut triggers) => {
+                        let Some(barrier) = barrier else {
+                            // The coordinator is gone: no more checkpoints, stops are ours.
+                            triggers = None;
+                            continue;
+                        };
                         // Everything sent so far is before the barrier; the positions say
                         // where reading goes on after it.
                         if let Some(r) = &reports {
                             let state = progress.state(&self.name);
+                            let id = barrier.id;
                             let _ = r.send(Report::Source { id, index: self.index, state });
                         }
-                        self.send(Message::Barrier(Barrier::at(id))).await;
+                        let last = barrier.last;
+                        self.send(Message::Barrier(barrier)).await;
+                        if last {
+                            return Ok(None);
+                        }
                         continue;
                     }
+                    halt = halted(&stop, coordinated) => match halt {
+                        Halt::Stop => return Ok(None),
+                        Halt::Drain => break,
+                    },
                     next = tokio::time::timeout(self.idle_timeout, stream.next()) => next,
                 };
                 let batch = match next {
@@ -130,39 +163,53 @@ impl SourceDriver {
                     Ok(Some(Ok(batch))) => batch,
                 };
                 idle = false;
-                let (batch, split) = untag_split(batch, &schema)?;
-                if let Some(tag) = &split
-                    && let Some(p) = &tag.position
-                {
-                    progress
-                        .positions
-                        .insert(Some(tag.split.clone()), p.clone());
-                }
-                let now = Instant::now();
-                progress.splits.touch(&split, batch.num_rows(), now);
-                if batch.num_rows() == 0 {
-                    continue;
-                }
-                let seen = match &self.watermark {
-                    Some(expr) => {
-                        let values = expr.evaluate(&batch)?.into_array(batch.num_rows())?;
-                        event_millis(&values)?.into_iter().flatten().max()
-                    }
-                    None => None,
-                };
-                self.send(Message::Data(batch)).await;
-                if let Some(w) = seen {
-                    progress.splits.observe(&split, w);
-                }
-                let w = progress.splits.current(now, self.idle_timeout);
-                self.advance(&mut progress.watermark, w).await;
+                self.forward(batch, &schema, &mut progress).await?;
                 if self.readers.is_empty() {
                     return Ok(None);
                 }
             }
+            if stop.requested() == Some(StopMode::Drain) {
+                break;
+            }
         }
         self.send(Message::End).await;
         Ok(Some(progress.state(&self.name)))
+    }
+
+    /// Sends a batch read from the source on, untagged, and the watermark it moves.
+    async fn forward(
+        &mut self,
+        batch: RecordBatch,
+        schema: &SchemaRef,
+        progress: &mut Progress,
+    ) -> Result<()> {
+        let (batch, split) = untag_split(batch, schema)?;
+        if let Some(tag) = &split
+            && let Some(p) = &tag.position
+        {
+            progress
+                .positions
+                .insert(Some(tag.split.clone()), p.clone());
+        }
+        let now = Instant::now();
+        progress.splits.touch(&split, batch.num_rows(), now);
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let seen = match &self.watermark {
+            Some(expr) => {
+                let values = expr.evaluate(&batch)?.into_array(batch.num_rows())?;
+                event_millis(&values)?.into_iter().flatten().max()
+            }
+            None => None,
+        };
+        self.send(Message::Data(batch)).await;
+        if let Some(w) = seen {
+            progress.splits.observe(&split, w);
+        }
+        let w = progress.splits.current(now, self.idle_timeout);
+        self.advance(&mut progress.watermark, w).await;
+        Ok(())
     }
 
     /// Moves the source's watermark forward to `w` (never back) and tells the readers.
@@ -185,10 +232,23 @@ impl SourceDriver {
     }
 }
 
-/// The next checkpoint request; never, without checkpoints.
-async fn recv(triggers: &mut Option<mpsc::UnboundedReceiver<u64>>) -> Option<u64> {
+/// The next checkpoint request (`None`: the coordinator is gone); never, without one.
+async fn recv(triggers: &mut Option<mpsc::UnboundedReceiver<Barrier>>) -> Option<Barrier> {
     match triggers {
         Some(t) => t.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the source must stop on its own: asked to drain, or to stop while no
+/// coordinator is there to take the final checkpoint (with one, the last barrier stops it).
+async fn halted(stop: &StopSignal, coordinated: bool) -> Halt {
+    let modes: &[StopMode] = match coordinated {
+        true => &[StopMode::Drain],
+        false => &[StopMode::Drain, StopMode::Checkpoint],
+    };
+    match stop.wait_for(modes).await {
+        StopMode::Drain => Halt::Drain,
+        _ => Halt::Stop,
     }
 }
