@@ -14,7 +14,7 @@ use datafusion::arrow::array::RecordBatch;
 use crate::checkpoint::SourcePositions;
 use crate::sync::lock;
 use metrics::JobMetrics;
-pub use stop::{StopMode, StopSignal};
+pub use stop::{StopMode, StopSignal, StopWatch};
 
 /// How a job runs. Batch reads bounded inputs to their end and stops; stream runs window by
 /// window as event time advances, over bounded or unbounded inputs.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-/// How a job stops (Flink's `stop`, `stop --drain` and `cancel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a job stops (Flink's `stop`, `stop --drain` and `cancel`), softest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StopMode {
     /// Sources stop reading, what they sent drains through the sinks, and a final checkpoint
     /// keeps the open windows for a restart (without checkpoints they are lost).
@@ -35,7 +35,7 @@ impl StopSignal {
     /// Asks the job to stop in `mode` (or harder, if asked so before).
     pub fn request(&self, mode: StopMode) {
         self.0.send_if_modified(|now| match *now {
-            Some(before) if rank(before) >= rank(mode) => false,
+            Some(before) if before >= mode => false,
             _ => {
                 *now = Some(mode);
                 true
@@ -50,25 +50,39 @@ impl StopSignal {
 
     /// Resolves once a stop in one of `modes` is asked for, with that mode.
     pub async fn wait_for(&self, modes: &[StopMode]) -> StopMode {
-        let mut rx = self.0.subscribe();
+        self.watch().wait_for(modes).await
+    }
+
+    /// A watcher of the request, for a loop that waits for it again and again.
+    pub fn watch(&self) -> StopWatch {
+        StopWatch(self.0.subscribe())
+    }
+}
+
+/// Watches one job's stop request.
+#[derive(Debug)]
+pub struct StopWatch(watch::Receiver<Option<StopMode>>);
+
+impl StopWatch {
+    /// The stop asked for so far.
+    pub fn requested(&self) -> Option<StopMode> {
+        *self.0.borrow()
+    }
+
+    /// Resolves once a stop in one of `modes` is asked for (or was), with that mode.
+    pub async fn wait_for(&mut self, modes: &[StopMode]) -> StopMode {
         // The guard `wait_for` returns is not `Send`: copy the mode out before any await.
-        let asked = rx
+        let asked = self
+            .0
             .wait_for(|m| m.is_some_and(|m| modes.contains(&m)))
             .await
             .map(|m| *m);
         match asked {
             Ok(m) => m.unwrap_or(StopMode::Immediate),
-            // The sender lives as long as `self`: never reached.
+            // The sender lives as long as the job's `StopSignal`s: a job whose signal is gone
+            // is not asked to stop.
             Err(_) => std::future::pending().await,
         }
-    }
-}
-
-fn rank(mode: StopMode) -> u8 {
-    match mode {
-        StopMode::Checkpoint => 0,
-        StopMode::Drain => 1,
-        StopMode::Immediate => 2,
     }
 }
 

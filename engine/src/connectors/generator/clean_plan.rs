@@ -101,13 +101,18 @@ mod tests {
     use super::*;
     use crate::connectors::generator::EventColumn;
 
+    /// The plan of every events column, with the default UDF configuration.
+    async fn every_column() -> CleanPlan {
+        let columns: Vec<String> = EventColumn::ALL.iter().map(|c| c.name().into()).collect();
+        CleanPlan::new(&columns, &UdfConfig::default())
+            .await
+            .unwrap()
+    }
+
     /// The events columns the generator declares are the query's output, name and type.
     #[tokio::test]
     async fn the_clean_query_gives_the_event_columns() {
-        let columns: Vec<String> = EventColumn::ALL.iter().map(|c| c.name().into()).collect();
-        let plan = CleanPlan::new(&columns, &UdfConfig::default())
-            .await
-            .unwrap();
+        let plan = every_column().await;
         let schema = plan.plan.schema();
         let got: Vec<(&str, &DataType)> = schema
             .fields()
@@ -125,10 +130,7 @@ mod tests {
     /// ip_location runs once per kept row: not once per field read, not before the filter.
     #[tokio::test]
     async fn the_ip_lookup_is_planned_once_after_the_filter() {
-        let columns: Vec<String> = EventColumn::ALL.iter().map(|c| c.name().into()).collect();
-        let plan = CleanPlan::new(&columns, &UdfConfig::default())
-            .await
-            .unwrap();
+        let plan = every_column().await;
         let shown = datafusion::physical_plan::displayable(plan.plan.as_ref())
             .indent(true)
             .to_string();

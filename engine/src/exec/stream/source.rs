@@ -19,7 +19,7 @@ use super::aggregate::event_millis;
 use super::checkpointing::Report;
 use super::split::SplitWatermarks;
 use crate::checkpoint::{SourceState, SplitState};
-use crate::job::{StopMode, StopSignal};
+use crate::job::{StopMode, StopSignal, StopWatch};
 use crate::wire::untag_split;
 use crate::wire::{Barrier, Message};
 
@@ -109,7 +109,8 @@ impl SourceDriver {
             None => (None, None),
         };
         let schema = self.plan.schema();
-        let stop = self.stop.clone();
+        // Subscribed once: the read loop below waits on it for every batch.
+        let mut stop = self.stop.watch();
         // Partitions are read one after another so a file keeps its order.
         for partition in 0..self.plan.output_partitioning().partition_count() {
             let mut stream = self.plan.execute(partition, Arc::clone(&ctx))?;
@@ -138,7 +139,7 @@ impl SourceDriver {
                         }
                         continue;
                     }
-                    halt = halted(&stop, coordinated) => match halt {
+                    halt = halted(&mut stop, coordinated) => match halt {
                         Halt::Stop => return Ok(None),
                         Halt::Drain => break,
                     },
@@ -242,7 +243,7 @@ async fn recv(triggers: &mut Option<mpsc::UnboundedReceiver<Barrier>>) -> Option
 
 /// Resolves when the source must stop on its own: asked to drain, or to stop while no
 /// coordinator is there to take the final checkpoint (with one, the last barrier stops it).
-async fn halted(stop: &StopSignal, coordinated: bool) -> Halt {
+async fn halted(stop: &mut StopWatch, coordinated: bool) -> Halt {
     let modes: &[StopMode] = match coordinated {
         true => &[StopMode::Drain],
         false => &[StopMode::Drain, StopMode::Checkpoint],
