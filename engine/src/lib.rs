@@ -5,8 +5,8 @@
 //! paths of every source file, checks them against this list and finds no import cycle
 //! between files.
 //!
-//! 1. `error`, `sync`, `units` — the error type, lock helpers, the one duration and size
-//!    grammar. (The imooc log generator is a crate of its own, `sluice-loggen`.)
+//! 1. `error`, `sync`, `units`, `durable` — the error type, lock helpers, the one duration
+//!    and size grammar, crash-safe file writes. (The imooc log generator is a crate of its own, `sluice-loggen`.)
 //! 2. `catalog` — what tables exist: YAML, profiles, variables, table definitions.
 //! 3. `sql` — job files cut into located statements, Flink-style DDL, diagnostics.
 //! 4. `wire` — the stream wire protocol: data and control signals as one message type, and
@@ -16,17 +16,20 @@
 //! 7. `connectors`, `exec` — where tables live; running a planned job (they do not use
 //!    each other).
 //! 8. `plan` — from SQL to the operator graph the runners execute.
-//! 9. `launch`, `cli` — a job from its SQL to its end, and the `sluice` command.
+//! 9. `launch`, `server`, `cli` — a job from its SQL to its end, the job server's parts (its
+//!    job registry), and the `sluice` command.
 
 pub mod catalog;
 pub mod checkpoint;
 pub mod cli;
 pub mod connectors;
+pub mod durable;
 pub mod error;
 pub mod exec;
 pub mod job;
 pub mod launch;
 pub mod plan;
+pub mod server;
 pub mod sql;
 mod sync;
 pub mod units;

@@ -6,10 +6,10 @@
 //! before it.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{CheckpointError, Manifest, StateFile};
+use crate::durable;
 
 const MANIFEST: &str = "_manifest.json";
 const PREFIX: &str = "chk-";
@@ -56,7 +56,7 @@ impl CheckpointStore {
     /// Writes a state file of checkpoint `id` durably and says what it holds.
     pub fn write_file(&self, id: u64, name: &str, bytes: &[u8]) -> Result<StateFile> {
         let path = self.checkpoint_dir(id).join(name);
-        write_synced(&path, bytes)?;
+        durable::write_synced(&path, bytes).map_err(io("writing", &path))?;
         Ok(StateFile {
             name: name.to_string(),
             bytes: bytes.len() as u64,
@@ -72,12 +72,8 @@ impl CheckpointStore {
             id: manifest.id,
             reason: format!("cannot encode the manifest: {e}"),
         })?;
-        let temp = dir.join(format!("{MANIFEST}.tmp"));
-        write_synced(&temp, &text)?;
         let path = dir.join(MANIFEST);
-        fs::rename(&temp, &path).map_err(io("publishing the manifest", &path))?;
-        sync_dir(&dir)?;
-        Ok(())
+        durable::replace_atomically(&path, &text).map_err(io("publishing the manifest", &path))
     }
 
     /// Ids of the checkpoint directories present, newest first (complete or not).
@@ -197,20 +193,6 @@ impl CheckpointStore {
         }
         Ok(())
     }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = fs::File::create(path).map_err(io("creating", path))?;
-    file.write_all(bytes).map_err(io("writing", path))?;
-    file.sync_all().map_err(io("syncing", path))?;
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    // A rename is durable once the directory holding it is synced.
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("syncing the checkpoint directory", dir))
 }
 
 #[cfg(test)]
