@@ -6,7 +6,8 @@
 //! between files.
 //!
 //! 1. `error`, `sync`, `units`, `durable` — the error type, lock helpers, the one duration
-//!    and size grammar, crash-safe file writes. (The imooc log generator is a crate of its own, `sluice-loggen`.)
+//!    and size grammar, crash-safe file writes. (The imooc log generator is a crate of its
+//!    own, `sluice-loggen`.)
 //! 2. `catalog` — what tables exist: YAML, profiles, variables, table definitions.
 //! 3. `sql` — job files cut into located statements, Flink-style DDL, diagnostics.
 //! 4. `wire` — the stream wire protocol: data and control signals as one message type, and
