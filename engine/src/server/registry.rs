@@ -227,6 +227,7 @@ impl Registry {
         state: JobState,
         reason: Option<String>,
     ) -> Result<&JobRecord> {
+        // Changed on a copy: if the write fails, memory still agrees with the disk.
         let mut record = self.get(id)?.clone();
         record.state = state;
         if matches!(state, JobState::Restarting | JobState::Failed) && reason.is_some() {
