@@ -2,16 +2,33 @@
 //! checkpoint when it takes them, and run. `sluice run` runs one; a server runs many side
 //! by side, each with its own state (`JobEnv`).
 
+use datafusion::physical_plan::displayable;
+
 use crate::catalog::Catalog;
 use crate::checkpoint::{CheckpointConfig, CheckpointStore, FromCheckpoint};
 use crate::error::{Result, SluiceError};
 use crate::exec::batch::{JobPlan, RunReport};
 use crate::exec::stream::JobCheckpoints;
 use crate::exec::stream::graph::StreamJob;
-use crate::exec::{batch, stream};
+use crate::exec::{Output, batch, stream};
 use crate::job::{ExecMode, JobEnv};
+use crate::plan::stream::explain_stream;
 use crate::plan::{Session, plan_job, plan_stream_job};
 use crate::sql::Script;
+
+/// A job file's text, its `${..}` variables expanded from `catalog`, cut into statements.
+/// `file` names it in messages (`file:line:col`).
+pub fn script_from_text(file: &str, text: &str, catalog: &Catalog) -> Result<Script> {
+    let text = if text.contains("${") {
+        catalog.vars.expand_sql(text).map_err(|e| match e {
+            SluiceError::Variable(m) => SluiceError::Variable(format!("{file}: {m}")),
+            e => e,
+        })?
+    } else {
+        text.to_string()
+    };
+    Script::parse(file, &text)
+}
 
 enum Planned {
     Batch(JobPlan),
@@ -65,6 +82,36 @@ impl Job {
         Ok(Job { session, planned })
     }
 
+    /// How the job was planned: every statement's plan, with shared relations (batch) or the
+    /// stream operator graph and its stateful operators (stream) marked.
+    pub fn explain(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        match &self.planned {
+            Planned::Stream(job, _) => out.push_str(&explain_stream(job)),
+            Planned::Batch(job) => {
+                for s in &job.shared {
+                    let _ = writeln!(
+                        out,
+                        "\nshared relation '{}': computed once, read by {} statements",
+                        s.name,
+                        s.table.subscriber_count()
+                    );
+                    let _ = write!(out, "{}", displayable(s.plan.as_ref()).indent(true));
+                }
+                for p in &job.statements {
+                    let target = match &p.output {
+                        Output::Table(t) => format!("INSERT INTO {t}"),
+                        Output::Print => "SELECT (printed)".to_string(),
+                    };
+                    let _ = writeln!(out, "\n{}:{}: {target}", job.script.file, p.statement.start);
+                    let _ = write!(out, "{}", displayable(p.plan.as_ref()).indent(true));
+                }
+            }
+        }
+        out
+    }
+
     /// What the job owns: its metrics, positions and memory tables.
     pub fn env(&self) -> &JobEnv {
         &self.session.env
@@ -93,10 +140,11 @@ fn resume_point(
     from: FromCheckpoint,
 ) -> Result<Option<JobCheckpoints>> {
     let Some(config) = CheckpointConfig::from_vars(&session.catalog().vars, job, from)? else {
-        if from != FromCheckpoint::Latest {
-            return Err(SluiceError::Variable(
-                "--from-checkpoint needs checkpoints: set the variable checkpoint.dir".into(),
-            ));
+        if let FromCheckpoint::Id(id) = from {
+            return Err(SluiceError::Variable(format!(
+                "resuming from checkpoint {id} needs checkpoints: set the variable \
+                 checkpoint.dir"
+            )));
         }
         return Ok(None);
     };

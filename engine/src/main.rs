@@ -1,17 +1,33 @@
-use tracing_subscriber::EnvFilter;
+use std::io::IsTerminal;
+
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 fn main() {
     let cli = sluice::cli::Cli::parse_args();
+    // A server says what its jobs do; a foreground run only what goes wrong.
+    let server = matches!(cli.command, sluice::cli::Command::Serve(_));
     let default_level = match cli.verbose {
+        0 if server => "info",
         0 => "warn",
         1 => "info",
         _ => "debug",
     };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    // A server also files each job's events under the job, for its log endpoint.
+    let logs = sluice::server::logs::JobLogs::default();
+    let job_logs = server.then(|| logs.layer().with_filter(LevelFilter::INFO));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
+        )
+        .with(job_logs)
         .init();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -24,7 +40,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let code = match runtime.block_on(sluice::cli::execute(cli)) {
+    let code = match runtime.block_on(sluice::cli::execute(cli, logs)) {
         Ok(code) => code,
         Err(e) => {
             match e.downcast_ref::<sluice::SluiceError>() {

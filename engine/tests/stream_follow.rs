@@ -10,47 +10,9 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-fn append(path: &Path, minute: u32, seconds: &[u32]) {
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    for s in seconds {
-        writeln!(
-            f,
-            r#"{{"cms_id": 1, "event_time": "2016-11-10T00:{minute:02}:{s:02}Z"}}"#
-        )
-        .unwrap();
-    }
-}
-
-/// Epoch ms of 2016-11-10T00:MM:00Z.
-fn minute_ms(minute: i64) -> i64 {
-    1_478_736_000_000 + minute * 60_000
-}
-
 /// `live.sql`: per-minute counts of a followed JSON file, printed as JSON lines.
 fn write_live_job(dir: &Path, events: &Path) -> PathBuf {
-    let job = dir.join("live.sql");
-    std::fs::write(
-        &job,
-        format!(
-            "CREATE TABLE live_events (
-               cms_id BIGINT,
-               event_time TIMESTAMP_LTZ(3),
-               WATERMARK FOR event_time AS event_time - INTERVAL '0' SECOND
-             ) WITH ('connector' = 'file', 'format' = 'json', 'path' = '{}',
-                     'follow' = 'true', 'follow.poll_ms' = '20');
-             CREATE TABLE window_log (t BIGINT, n BIGINT) WITH ('connector' = 'stdout');
-             INSERT INTO window_log
-             SELECT CAST(TUMBLE_END(event_time, INTERVAL '1' MINUTE) AS BIGINT), COUNT(*)
-             FROM live_events GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE);",
-            events.display()
-        ),
-    )
-    .unwrap();
-    job
+    common::write_minute_counts_job(dir, events, "'connector' = 'stdout'")
 }
 
 /// Runs `job` in stream mode (checkpoints under `warehouse`, every `interval`; its log to
@@ -83,25 +45,25 @@ fn next_window(rx: &mpsc::Receiver<String>) -> String {
 fn appended_rows_close_windows_and_rotation_loses_none() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.json");
-    append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    common::append_events(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     let job = write_live_job(dir.path(), &events);
     let (mut child, rx) = run_live(&job, &dir.path().join("wh"), "10s", Stdio::null());
 
     // A row of minute 1 moves the watermark past minute 0: that window comes out.
-    append(&events, 1, &[0]);
+    common::append_events(&events, 1, &[0]);
     let first = next_window(&rx);
-    let expected = format!(r#"{{"t":{},"n":10}}"#, minute_ms(1));
+    let expected = format!(r#"{{"t":{},"n":10}}"#, common::minute_ms(1));
     assert_eq!(first, expected);
 
     // Rotate: rename, write to the old file, then start a new one.
     let rotated = dir.path().join("events.json.1");
     std::fs::rename(&events, &rotated).unwrap();
-    append(&rotated, 1, &[10, 11, 12]);
+    common::append_events(&rotated, 1, &[10, 11, 12]);
     std::thread::sleep(Duration::from_millis(100));
-    append(&events, 1, &[20, 21]);
-    append(&events, 2, &[0]);
+    common::append_events(&events, 1, &[20, 21]);
+    common::append_events(&events, 2, &[0]);
     let second = next_window(&rx);
-    let expected = format!(r#"{{"t":{},"n":6}}"#, minute_ms(2));
+    let expected = format!(r#"{{"t":{},"n":6}}"#, common::minute_ms(2));
     assert_eq!(second, expected, "rows were lost in the rotation");
 
     let _ = child.kill();
@@ -133,13 +95,13 @@ fn a_killed_follow_job_resumes_where_its_checkpoint_read_to() {
     let dir = tempfile::tempdir().unwrap();
     let warehouse = dir.path().join("wh");
     let events = dir.path().join("events.json");
-    append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    common::append_events(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     let job = write_live_job(dir.path(), &events);
     let (mut child, rx) = run_live(&job, &warehouse, "100ms", Stdio::null());
-    append(&events, 1, &[0]);
+    common::append_events(&events, 1, &[0]);
     assert_eq!(
         next_window(&rx),
-        format!(r#"{{"t":{},"n":10}}"#, minute_ms(1))
+        format!(r#"{{"t":{},"n":10}}"#, common::minute_ms(1))
     );
     // A checkpoint that has read the whole file (minute 1's window open, with one row).
     let len = std::fs::metadata(&events).unwrap().len();
@@ -158,14 +120,14 @@ fn a_killed_follow_job_resumes_where_its_checkpoint_read_to() {
     child.wait().unwrap();
 
     // Rows arrive while it is down; the restart reads them and only them.
-    append(&events, 1, &[10, 11, 12, 13, 14]);
-    append(&events, 2, &[0]);
+    common::append_events(&events, 1, &[10, 11, 12, 13, 14]);
+    common::append_events(&events, 2, &[0]);
     let (mut child, rx) = run_live(&job, &warehouse, "100ms", Stdio::null());
     let first = next_window(&rx);
     let _ = child.kill();
     let _ = child.wait();
     // Read again from the start, minute 0's window would come out again first.
-    assert_eq!(first, format!(r#"{{"t":{},"n":6}}"#, minute_ms(2)));
+    assert_eq!(first, format!(r#"{{"t":{},"n":6}}"#, common::minute_ms(2)));
 }
 
 /// An unbounded job's Parquet sink commits files while the job runs (rolling), and only
@@ -242,19 +204,15 @@ fn committed_rows(dir: &Path) -> Vec<String> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let mut rows = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let part = d.file_name().unwrap().to_string_lossy().into_owned();
+    for path in common::committed_files(dir) {
+        {
+            let part = path
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let file = std::fs::File::open(&path).unwrap();
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .unwrap()
@@ -603,7 +561,7 @@ fn sigterm_stops_a_job_with_a_final_checkpoint_and_the_restart_loses_nothing() {
     let warehouse = dir.path().join("wh");
     let events = dir.path().join("events.json");
     let copy = dir.path().join("copy");
-    append(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    common::append_events(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     let job = write_live_job(dir.path(), &events);
     // Besides the windows, every row goes to Parquet as it comes.
     let mut sql = std::fs::read_to_string(&job).unwrap();
@@ -632,10 +590,10 @@ fn sigterm_stops_a_job_with_a_final_checkpoint_and_the_restart_loses_nothing() {
     };
 
     let (mut child, rx) = run("first.log");
-    append(&events, 1, &[0]);
+    common::append_events(&events, 1, &[0]);
     assert_eq!(
         next_window(&rx),
-        format!(r#"{{"t":{},"n":10}}"#, minute_ms(1))
+        format!(r#"{{"t":{},"n":10}}"#, common::minute_ms(1))
     );
     // The window of minute 1 is open, with one row; the copy's file is still open.
     std::thread::sleep(Duration::from_millis(300));
@@ -643,13 +601,13 @@ fn sigterm_stops_a_job_with_a_final_checkpoint_and_the_restart_loses_nothing() {
     assert!(stderr.contains("stopped at checkpoint 1"), "{stderr}");
     assert_eq!(committed_rows(&copy).len(), 11, "the open file was lost");
 
-    append(&events, 1, &[10, 11, 12, 13, 14]);
-    append(&events, 2, &[0]);
+    common::append_events(&events, 1, &[10, 11, 12, 13, 14]);
+    common::append_events(&events, 2, &[0]);
     let (mut child, rx) = run("second.log");
     // Minute 1: the row kept by the checkpoint and the five read after the restart.
     assert_eq!(
         next_window(&rx),
-        format!(r#"{{"t":{},"n":6}}"#, minute_ms(2))
+        format!(r#"{{"t":{},"n":6}}"#, common::minute_ms(2))
     );
     std::thread::sleep(Duration::from_millis(300));
     let stderr = stopped("second.log", &mut child, &rx);

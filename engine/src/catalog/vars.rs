@@ -31,6 +31,13 @@ impl Vars {
         }
     }
 
+    /// Just these `--set` values, without the environment (for tests).
+    #[cfg(test)]
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        let sets = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Vars::new(sets.collect()).without_env()
+    }
+
     pub fn without_env(mut self) -> Self {
         self.use_env = false;
         self
@@ -197,13 +204,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vars {
-        Vars::new(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-        .without_env()
+        Vars::of(pairs)
     }
 
     #[test]

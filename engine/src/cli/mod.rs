@@ -1,11 +1,13 @@
 //! The `sluice` command line.
 
 mod catalog_cmd;
+mod client;
 mod explain;
 mod output;
 mod produce;
 mod query;
 mod run;
+mod serve;
 mod signals;
 
 use std::collections::BTreeMap;
@@ -26,9 +28,10 @@ pub struct Cli {
     /// Catalog directory (table YAML files and profiles/).
     #[arg(long, global = true, env = "SLUICE_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
-    /// Environment profile: `local` (files only) or `stack` (the Top-N tables in MySQL).
-    #[arg(long, global = true, env = "SLUICE_PROFILE", default_value = DEFAULT_PROFILE)]
-    pub profile: String,
+    /// Environment profile: `local` (files only, the default) or `stack` (Kafka, Redis and
+    /// MySQL). For `sluice submit`: the job's profile (default: the server's).
+    #[arg(long, global = true, env = "SLUICE_PROFILE")]
+    pub profile: Option<String>,
     /// Set a variable used by the catalog and job files, e.g. --set warehouse=/data/wh
     #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
     pub set: Vec<String>,
@@ -80,7 +83,23 @@ pub enum Command {
         /// `checkpoint.dir` is set (the shipped profiles set it).
         #[arg(long, default_value = "latest", value_name = "latest|ID|none")]
         from_checkpoint: crate::checkpoint::FromCheckpoint,
+        /// Serve the job's metrics at http://ADDR/metrics (Prometheus text format).
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
+    /// Run the job server: a REST API to submit, list, stop and restart jobs, which it keeps
+    /// in a registry and resumes after a restart.
+    Serve(serve::ServeArgs),
+    /// Submit a job file to a server; prints the job's id.
+    Submit(client::SubmitArgs),
+    /// List a server's jobs.
+    Jobs(client::JobsArgs),
+    /// Stop a server's job (by default with a final checkpoint) and wait until it has.
+    Stop(client::StopArgs),
+    /// Run a server's job again, from its newest checkpoint (or --from ID).
+    Restart(client::RestartArgs),
+    /// Print a server's job's log (-f: and follow it).
+    Logs(client::LogsArgs),
     /// Run one SQL query against the catalog and print the rows.
     Query {
         sql: String,
@@ -130,8 +149,13 @@ impl Cli {
         Ok(Vars::new(overrides))
     }
 
+    /// The profile named (`--profile`, `SLUICE_PROFILE`), else the default.
+    pub fn profile(&self) -> &str {
+        self.profile.as_deref().unwrap_or(DEFAULT_PROFILE)
+    }
+
     pub fn load_catalog(&self) -> Result<Catalog> {
-        Catalog::load(&self.catalog, &self.profile, self.vars()?)
+        Catalog::load(&self.catalog, self.profile(), self.vars()?)
     }
 }
 
@@ -152,19 +176,35 @@ fn set_arguments(args: &[std::ffi::OsString]) -> Vec<String> {
     sets
 }
 
-/// Runs a parsed command line; returns the process exit code.
-pub async fn execute(cli: Cli) -> anyhow::Result<i32> {
+/// Runs a parsed command line; returns the process exit code. `logs` receives the log
+/// lines of a server's jobs (its tracing layer is installed by `main`).
+pub async fn execute(cli: Cli, logs: crate::server::logs::JobLogs) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Run {
             file,
             mode,
             no_progress,
             from_checkpoint,
-        } => run::run(&cli, file, (*mode).into(), !no_progress, *from_checkpoint).await,
+            metrics_listen,
+        } => {
+            let options = run::RunOptions {
+                mode: (*mode).into(),
+                progress: !no_progress,
+                from: *from_checkpoint,
+                metrics_listen: *metrics_listen,
+            };
+            run::run(&cli, file, options).await
+        }
         Command::Query { sql, format } => query::query(&cli, sql, *format).await,
         Command::Catalog { action } => catalog_cmd::catalog(&cli, action),
         Command::Explain { file, mode } => explain::explain(&cli, file, (*mode).into()).await,
         Command::Produce(args) => produce::produce(args).await,
+        Command::Serve(args) => serve::serve(&cli, args, logs).await,
+        Command::Submit(args) => client::submit(&cli, args).await,
+        Command::Jobs(args) => client::jobs(args).await,
+        Command::Stop(args) => client::stop(args).await,
+        Command::Restart(args) => client::restart(args).await,
+        Command::Logs(args) => client::logs(args).await,
     }
 }
 

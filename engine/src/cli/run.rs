@@ -1,6 +1,8 @@
 //! `sluice run <job.sql>`
 
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -11,31 +13,39 @@ use crate::checkpoint::FromCheckpoint;
 use crate::exec::batch::Stopped;
 use crate::exec::progress::summary_line;
 use crate::job::ExecMode;
-use crate::launch::Job;
+use crate::job::JobEnv;
+use crate::launch::{Job, script_from_text};
+use crate::server::metrics::{JobFigures, JobsView};
+use crate::server::serve_metrics;
 use crate::sql::Script;
 
 /// Reads a job file and expands `${..}` variables in it.
 pub fn load_script(file: &Path, catalog: &crate::catalog::Catalog) -> anyhow::Result<Script> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading job file {}", file.display()))?;
-    let text = if text.contains("${") {
-        catalog
-            .vars
-            .expand_sql(&text)
-            .with_context(|| format!("{}", file.display()))?
-    } else {
-        text
-    };
-    Ok(Script::parse(&file.display().to_string(), &text)?)
+    Ok(script_from_text(
+        &file.display().to_string(),
+        &text,
+        catalog,
+    )?)
 }
 
-pub async fn run(
-    cli: &Cli,
-    file: &Path,
-    mode: ExecMode,
-    progress: bool,
-    from: FromCheckpoint,
-) -> anyhow::Result<i32> {
+/// How `sluice run` runs its job.
+pub struct RunOptions {
+    pub mode: ExecMode,
+    pub progress: bool,
+    pub from: FromCheckpoint,
+    /// Serve the job's metrics here.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+pub async fn run(cli: &Cli, file: &Path, options: RunOptions) -> anyhow::Result<i32> {
+    let RunOptions {
+        mode,
+        progress,
+        from,
+        metrics_listen,
+    } = options;
     let mut catalog = cli.load_catalog()?;
     // `${job}`: the job file's name, e.g. for a Kafka consumer group per job.
     if catalog.vars.lookup("job")?.is_none()
@@ -45,11 +55,29 @@ pub async fn run(
     }
     let script = load_script(file, &catalog)?;
     let job = Job::plan(catalog, script, mode, from).await?;
+    let metrics = match metrics_listen {
+        Some(addr) => {
+            let name = file
+                .file_stem()
+                .map_or_else(|| "job".into(), |s| s.to_string_lossy().into_owned());
+            let view = Arc::new(OneJob {
+                name,
+                env: job.env().clone(),
+            });
+            let (addr, task) = serve_metrics(addr, view).await?;
+            eprintln!("sluice: metrics at http://{addr}/metrics");
+            Some(task)
+        }
+        None => None,
+    };
     let signals = (mode == ExecMode::Stream)
         .then(|| stop_on_signals(job.env().stop.clone(), file.display().to_string()));
     let report = job.run(progress).await;
     if let Some(s) = signals {
         s.abort();
+    }
+    if let Some(m) = metrics {
+        m.abort();
     }
     let report = report?;
     let mut stdout = std::io::stdout().lock();
@@ -91,5 +119,23 @@ fn say_stopped(file: &Path, stopped: &Stopped) -> i32 {
             eprintln!("sluice: {file} stopped at once; a restart resumes from its last checkpoint");
             130
         }
+    }
+}
+
+/// The one job of a `sluice run`, for its metrics endpoint.
+struct OneJob {
+    name: String,
+    env: JobEnv,
+}
+
+impl JobsView for OneJob {
+    fn figures(&self) -> Vec<JobFigures> {
+        vec![JobFigures {
+            id: self.name.clone(),
+            name: self.name.clone(),
+            state: "RUNNING",
+            restarts: 0,
+            env: Some(self.env.clone()),
+        }]
     }
 }

@@ -3,6 +3,7 @@
 //! sink running its own insert plan fed from a bounded channel (a slow sink slows the job).
 
 use std::sync::{Arc, Mutex};
+use tracing::Instrument;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -132,7 +133,7 @@ impl TableSink for TeeSink {
         let mut writers = tokio::task::JoinSet::new();
         for plan in plans {
             let ctx = Arc::clone(ctx);
-            writers.spawn(async move { collect(plan, ctx).await.map(|_| ()) });
+            writers.spawn(async move { collect(plan, ctx).await.map(|_| ()) }.in_current_span());
         }
         let mut rows = 0u64;
         let mut failed = None;

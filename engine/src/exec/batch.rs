@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::error::DataFusionError;
@@ -86,24 +87,30 @@ pub async fn run(
         let plan = Arc::clone(&shared.plan);
         executed.push(Arc::clone(&plan));
         let ctx = Arc::clone(&task_ctx);
-        tasks.spawn(async move {
-            table
-                .drive(plan, ctx)
-                .await
-                .map(|_| Done::Producer)
-                .map_err(|e| (None::<usize>, e))
-        });
+        tasks.spawn(
+            async move {
+                table
+                    .drive(plan, ctx)
+                    .await
+                    .map(|_| Done::Producer)
+                    .map_err(|e| (None::<usize>, e))
+            }
+            .in_current_span(),
+        );
     }
     for (i, stmt) in job.statements.iter().enumerate() {
         let plan = Arc::clone(&stmt.plan);
         executed.push(Arc::clone(&plan));
         let ctx = Arc::clone(&task_ctx);
-        tasks.spawn(async move {
-            collect(plan, ctx)
-                .await
-                .map(|b| Done::Statement(i, b))
-                .map_err(|e| (Some(i), e))
-        });
+        tasks.spawn(
+            async move {
+                collect(plan, ctx)
+                    .await
+                    .map(|b| Done::Statement(i, b))
+                    .map_err(|e| (Some(i), e))
+            }
+            .in_current_span(),
+        );
     }
 
     let describe = |which: Option<usize>| match which {

@@ -6,6 +6,7 @@
 //! the pace of the slowest reader.
 
 use std::sync::{Arc, Mutex};
+use tracing::Instrument;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -66,7 +67,7 @@ impl FanOutTable {
         for partition in 0..n {
             let senders: Vec<Sender> = subscribers.iter().map(|s| s[partition].clone()).collect();
             let stream = plan.execute(partition, Arc::clone(&ctx))?;
-            tasks.spawn(feed(stream, senders));
+            tasks.spawn(feed(stream, senders).in_current_span());
         }
         drop(subscribers);
         while let Some(done) = tasks.join_next().await {

@@ -2,8 +2,45 @@
 //! summary read them. Plain atomics: connectors update them from any thread.
 
 use crate::sync::lock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// No watermark yet (an operator that has seen no event time).
+const NO_WATERMARK: i64 = i64::MIN;
+
+/// Upper bounds (seconds) of the checkpoint-duration histogram's buckets.
+pub const CHECKPOINT_BUCKETS: [f64; 12] = [
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
+/// The newest complete checkpoint of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointFigures {
+    pub id: u64,
+    /// When it completed, milliseconds since the epoch.
+    pub at_ms: i64,
+    pub duration_ms: u64,
+    /// Bytes of operator state it holds.
+    pub bytes: u64,
+}
+
+/// Checkpoint durations in `CHECKPOINT_BUCKETS` (not cumulative), their sum and count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DurationHistogram {
+    pub buckets: [u64; CHECKPOINT_BUCKETS.len()],
+    pub sum_seconds: f64,
+    pub count: u64,
+}
+
+impl DurationHistogram {
+    fn observe(&mut self, seconds: f64) {
+        if let Some(i) = CHECKPOINT_BUCKETS.iter().position(|b| seconds <= *b) {
+            self.buckets[i] += 1;
+        }
+        self.sum_seconds += seconds;
+        self.count += 1;
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct SourceMetrics {
@@ -27,6 +64,12 @@ pub struct JobMetrics {
     pub late_rows: AtomicU64,
     /// Checkpoints completed.
     pub checkpoints: AtomicU64,
+    /// Checkpoints begun that did not complete.
+    pub checkpoints_failed: AtomicU64,
+    last_checkpoint: Mutex<Option<CheckpointFigures>>,
+    checkpoint_durations: Mutex<DurationHistogram>,
+    /// Per window aggregate: its watermark (ms since the epoch).
+    watermarks: Mutex<Vec<Arc<AtomicI64>>>,
     /// The most state (bytes) the job's operators held at once.
     pub peak_state_bytes: AtomicU64,
     /// Per window aggregate: the bytes of state it holds now.
@@ -34,6 +77,11 @@ pub struct JobMetrics {
     sources: Mutex<Vec<Arc<SourceMetrics>>>,
     sinks: Mutex<Vec<Arc<SinkMetrics>>>,
 }
+
+/// A source table's (name, rows, bytes read).
+pub type SourceFigures = (String, u64, u64);
+/// A sink table's (name, rows, is error output).
+pub type SinkFigures = (String, u64, bool);
 
 /// A snapshot, for printing.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,8 +92,8 @@ pub struct MetricsSnapshot {
     pub late_rows: u64,
     pub checkpoints: u64,
     pub peak_state_bytes: u64,
-    /// (table, rows, is error output), in registration order.
-    pub sinks: Vec<(String, u64, bool)>,
+    /// In registration order.
+    pub sinks: Vec<SinkFigures>,
 }
 
 impl MetricsSnapshot {
@@ -85,6 +133,38 @@ impl JobMetrics {
         gauge
     }
 
+    /// A gauge for one operator's watermark.
+    pub fn watermark_gauge(&self) -> Arc<AtomicI64> {
+        let gauge = Arc::new(AtomicI64::new(NO_WATERMARK));
+        lock(&self.watermarks).push(Arc::clone(&gauge));
+        gauge
+    }
+
+    /// The job's watermark: the least of its operators' (ms since the epoch); `None` until
+    /// every operator has one.
+    pub fn watermark(&self) -> Option<i64> {
+        let least = lock(&self.watermarks)
+            .iter()
+            .map(|g| g.load(Ordering::Relaxed))
+            .min()?;
+        (least != NO_WATERMARK).then_some(least)
+    }
+
+    /// Counts a completed checkpoint.
+    pub fn checkpoint_completed(&self, figures: CheckpointFigures) {
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
+        lock(&self.checkpoint_durations).observe(figures.duration_ms as f64 / 1000.0);
+        *lock(&self.last_checkpoint) = Some(figures);
+    }
+
+    pub fn last_checkpoint(&self) -> Option<CheckpointFigures> {
+        lock(&self.last_checkpoint).clone()
+    }
+
+    pub fn checkpoint_durations(&self) -> DurationHistogram {
+        lock(&self.checkpoint_durations).clone()
+    }
+
     /// Sets an operator's state size; returns the job's total, and keeps the peak.
     pub fn set_state_bytes(&self, gauge: &AtomicU64, bytes: u64) -> u64 {
         gauge.store(bytes, Ordering::Relaxed);
@@ -94,6 +174,21 @@ impl JobMetrics {
             .sum();
         self.peak_state_bytes.fetch_max(total, Ordering::Relaxed);
         total
+    }
+
+    /// Each source's and each sink's figures, in registration order.
+    pub fn tables(&self) -> (Vec<SourceFigures>, Vec<SinkFigures>) {
+        let sources = lock(&self.sources)
+            .iter()
+            .map(|s| {
+                (
+                    s.table.clone(),
+                    s.rows.load(Ordering::Relaxed),
+                    s.bytes.load(Ordering::Relaxed),
+                )
+            })
+            .collect();
+        (sources, self.snapshot().sinks)
     }
 
     pub fn snapshot(&self) -> MetricsSnapshot {

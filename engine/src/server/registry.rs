@@ -22,7 +22,7 @@ const HISTORY_LIMIT: usize = 100;
 
 // Times as RFC 3339 text: readable in the record, and chrono's serde feature would rebuild
 // arrow and DataFusion for two fields.
-fn now() -> String {
+pub(super) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -101,6 +101,19 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// The name the API and the registry use (`RUNNING`).
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Created => "CREATED",
+            JobState::Running => "RUNNING",
+            JobState::Restarting => "RESTARTING",
+            JobState::Stopping => "STOPPING",
+            JobState::Stopped => "STOPPED",
+            JobState::Finished => "FINISHED",
+            JobState::Failed => "FAILED",
+        }
+    }
+
     /// Whether a restarted server runs the job again: it was running, or was about to be
     /// (a stop under way when the server died is finished by resuming and stopping again).
     pub fn resumes(self) -> bool {
@@ -152,6 +165,7 @@ pub struct JobRecord {
     /// Oldest first, at most `HISTORY_LIMIT` entries.
     #[serde(default)]
     pub history: Vec<Transition>,
+    /// The job's `checkpoint.dir`: its checkpoints are in `<name>/` under it.
     pub checkpoint_dir: PathBuf,
 }
 
@@ -241,11 +255,39 @@ impl Registry {
             state,
             reason,
         });
+        self.keep(record)
+    }
+
+    /// Writes a changed record, then keeps it (trimming its history).
+    fn keep(&mut self, mut record: JobRecord) -> Result<&JobRecord> {
         let excess = record.history.len().saturating_sub(HISTORY_LIMIT);
         record.history.drain(..excess);
         self.write(&record)?;
+        let id = record.id.clone();
         self.jobs.insert(id.clone(), record);
-        self.get(id)
+        self.get(&id)
+    }
+
+    /// Records that a restarted server runs the job again: a restart, not a failure.
+    pub fn resumed(&mut self, id: &JobId) -> Result<&JobRecord> {
+        let mut record = self.get(id)?.clone();
+        record.restarts += 1;
+        record.history.push(Transition {
+            at: now(),
+            state: record.state,
+            reason: Some("resumed: the server started again".into()),
+        });
+        self.keep(record)
+    }
+
+    /// Forgets a job: its record and its directory (checkpoints included) are deleted.
+    pub fn remove(&mut self, id: &JobId) -> Result<JobRecord> {
+        self.get(id)?;
+        let dir = self.dir.join(id.as_str());
+        fs::remove_dir_all(&dir).map_err(io("deleting the job directory", &dir))?;
+        self.jobs
+            .remove(id)
+            .ok_or_else(|| RegistryError::UnknownJob(id.clone()))
     }
 
     pub fn get(&self, id: &JobId) -> Result<&JobRecord> {
@@ -328,6 +370,34 @@ mod tests {
             states,
             [JobState::Created, JobState::Running, JobState::Stopped]
         );
+    }
+
+    #[test]
+    fn a_resume_counts_as_a_restart_and_a_removed_job_is_gone_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut registry = Registry::open(dir.path()).unwrap();
+        let id = registry.submit(pv_uv()).unwrap().id.clone();
+        registry.set_state(&id, JobState::Running, None).unwrap();
+        let record = registry.resumed(&id).unwrap();
+        assert_eq!((record.state, record.restarts), (JobState::Running, 1));
+        assert_eq!(record.last_error, None);
+        assert!(
+            record
+                .history
+                .last()
+                .unwrap()
+                .reason
+                .as_ref()
+                .unwrap()
+                .contains("resumed")
+        );
+        registry.remove(&id).unwrap();
+        assert!(!dir.path().join("jobs").join(id.as_str()).exists());
+        assert!(Registry::open(dir.path()).unwrap().get(&id).is_err());
+        assert!(matches!(
+            registry.remove(&id),
+            Err(RegistryError::UnknownJob(_))
+        ));
     }
 
     #[test]

@@ -384,3 +384,69 @@ impl Drop for OutageProxy {
         self.down();
     }
 }
+
+/// Appends one JSON event of course 1 per second in `seconds` of 2016-11-10T00:MM.
+pub fn append_events(path: &Path, minute: u32, seconds: &[u32]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for s in seconds {
+        writeln!(
+            f,
+            r#"{{"cms_id": 1, "event_time": "2016-11-10T00:{minute:02}:{s:02}Z"}}"#
+        )
+        .unwrap();
+    }
+}
+
+/// Epoch ms of 2016-11-10T00:MM:00Z.
+pub fn minute_ms(minute: i64) -> i64 {
+    1_478_736_000_000 + minute * 60_000
+}
+
+/// `live.sql` in `dir`: per-minute counts `(t, n)` of the followed JSON file `events` (as
+/// [`append_events`] writes it) into `minute_counts`, a table with the options `sink_with`.
+pub fn write_minute_counts_job(dir: &Path, events: &Path, sink_with: &str) -> PathBuf {
+    let job = dir.join("live.sql");
+    std::fs::write(
+        &job,
+        format!(
+            "CREATE TABLE live_events (
+               cms_id BIGINT,
+               event_time TIMESTAMP_LTZ(3),
+               WATERMARK FOR event_time AS event_time - INTERVAL '0' SECOND
+             ) WITH ('connector' = 'file', 'format' = 'json', 'path' = '{}',
+                     'follow' = 'true', 'follow.poll_ms' = '20');
+             CREATE TABLE minute_counts (t BIGINT, n BIGINT) WITH ({sink_with});
+             INSERT INTO minute_counts
+             SELECT CAST(TUMBLE_END(event_time, INTERVAL '1' MINUTE) AS BIGINT), COUNT(*)
+             FROM live_events GROUP BY TUMBLE(event_time, INTERVAL '1' MINUTE);",
+            events.display()
+        ),
+    )
+    .unwrap();
+    job
+}
+
+/// The committed files under `dir` and its subdirectories (hidden ones, in progress or
+/// pending, are not committed).
+pub fn committed_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            match path.is_dir() {
+                true => dirs.push(path),
+                false => files.push(path),
+            }
+        }
+    }
+    files
+}

@@ -5,7 +5,6 @@
 //! Asked to stop with a checkpoint, it takes a last one whose barrier stops the sources.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
@@ -14,7 +13,7 @@ use crate::checkpoint::{
     CheckpointConfig, CheckpointStore, MANIFEST_FORMAT, Manifest, SourcePositions, SourceState,
     SplitPositions, StatementState, pending,
 };
-use crate::job::metrics::JobMetrics;
+use crate::job::metrics::{CheckpointFigures, JobMetrics};
 use crate::job::{StopMode, StopSignal};
 use crate::wire::{Barrier, BarrierAck};
 
@@ -106,6 +105,9 @@ impl Coordinator {
                 }
                 Err(why) => {
                     tracing::warn!("checkpoint {next} abandoned: {why}");
+                    self.metrics
+                        .checkpoints_failed
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if let Err(e) = std::fs::remove_dir_all(c.store.checkpoint_dir(next)) {
                         tracing::debug!("removing abandoned checkpoint {next}: {e}");
                     }
@@ -179,13 +181,19 @@ impl Coordinator {
             sinks: sinks.into_iter().flatten().collect(),
         };
         c.store.commit(&manifest).map_err(|e| e.to_string())?;
-        self.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
+        let figures = CheckpointFigures {
+            id,
+            at_ms: manifest.created_ms,
+            duration_ms: started.elapsed().as_millis() as u64,
+            bytes: manifest.state_bytes(),
+        };
         tracing::info!(
             "checkpoint {id} complete in {} ms ({} bytes of state) at {}",
-            started.elapsed().as_millis(),
-            manifest.state_bytes(),
+            figures.duration_ms,
+            figures.bytes,
             c.store.checkpoint_dir(id).display()
         );
+        self.metrics.checkpoint_completed(figures);
         self.after_commit(&manifest).await;
         Ok(true)
     }
@@ -295,6 +303,7 @@ pub fn split_positions(source: &SourceState) -> SplitPositions {
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
 
     use super::*;

@@ -3,8 +3,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
+use tracing::Instrument;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::error::{DataFusionError, Result as DfResult};
@@ -101,13 +102,16 @@ pub async fn run(
             }
         }
         let ctx = Arc::clone(&ctx);
-        tasks.spawn(async move {
-            runner
-                .run(events_rx, sink, ctx)
-                .await
-                .map(|_| Done::Ran)
-                .map_err(|e| (what, e))
-        });
+        tasks.spawn(
+            async move {
+                runner
+                    .run(events_rx, sink, ctx)
+                    .await
+                    .map(|_| Done::Ran)
+                    .map_err(|e| (what, e))
+            }
+            .in_current_span(),
+        );
     }
 
     // The statements hold the late output's senders now; it ends when they all have.
@@ -135,13 +139,16 @@ pub async fn run(
         };
         let what = format!("{file}: source '{}'", source.name);
         let ctx = Arc::clone(&ctx);
-        tasks.spawn(async move {
-            driver
-                .run(ctx)
-                .await
-                .map(Done::Source)
-                .map_err(|e| (what, e))
-        });
+        tasks.spawn(
+            async move {
+                driver
+                    .run(ctx)
+                    .await
+                    .map(Done::Source)
+                    .map_err(|e| (what, e))
+            }
+            .in_current_span(),
+        );
     }
     drop(reports_tx);
     let coordinator = checkpoints.as_ref().map(|c| {
@@ -155,7 +162,8 @@ pub async fn run(
                 metrics: Arc::clone(&env.metrics),
                 stop: env.stop.clone(),
             }
-            .run(),
+            .run()
+            .in_current_span(),
         )
     });
 
@@ -299,12 +307,15 @@ fn spawn_plan(
     print: Option<usize>,
 ) {
     let ctx = Arc::clone(ctx);
-    tasks.spawn(async move {
-        match collect(plan, ctx).await {
-            Ok(rows) => Ok(print.map_or(Done::Ran, |n| Done::Printed(n, rows))),
-            Err(e) => Err((what, e)),
+    tasks.spawn(
+        async move {
+            match collect(plan, ctx).await {
+                Ok(rows) => Ok(print.map_or(Done::Ran, |n| Done::Printed(n, rows))),
+                Err(e) => Err((what, e)),
+            }
         }
-    });
+        .in_current_span(),
+    );
 }
 
 fn describe(file: &str, stmt: &StreamStatement) -> String {
@@ -329,6 +340,8 @@ struct Stage {
     output: Slot,
     /// The operator's state size, in the job's metrics.
     state_bytes: Arc<AtomicU64>,
+    /// The operator's watermark, in the job's metrics.
+    watermark: Arc<AtomicI64>,
 }
 
 /// A checkpoint barrier being aligned: the inputs it has come from so far.
@@ -387,6 +400,7 @@ impl StatementRunner {
                             input: s.input,
                             output: s.output,
                             state_bytes: metrics.state_gauge(),
+                            watermark: metrics.watermark_gauge(),
                         })
                     })
                     .collect::<DfResult<_>>()?,
@@ -703,6 +717,9 @@ impl StatementRunner {
             ) else {
                 continue;
             };
+            if watermark != i64::MAX {
+                stage.watermark.store(watermark, Ordering::Relaxed);
+            }
             for batch in stage.operator.advance(watermark)? {
                 stage.output.put(batch);
                 closed = true;

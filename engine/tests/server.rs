@@ -1,0 +1,480 @@
+//! `sluice serve` over real processes and real HTTP: jobs submitted, planned (a bad one
+//! refused with its location), scraped, killed with the server (`kill -9`) and resumed when
+//! it starts again, stopped with a final checkpoint and restarted from it, with every row of
+//! the job's output written exactly once; a failing job restarted with backoff, then FAILED;
+//! the token rules off loopback.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A `sluice serve` process; killed when dropped.
+struct Server {
+    child: Option<Child>,
+    url: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on a free loopback port with its state in `state` and `warehouse`
+    /// as its warehouse, plus `extra` arguments; waits until it listens.
+    fn start(state: &Path, warehouse: &Path, extra: &[&str], log: PathBuf) -> Server {
+        let state = state.display().to_string();
+        let wh = format!("warehouse={}", warehouse.display());
+        let mut args = vec!["serve", "--state-dir", &state, "--set", &wh];
+        if !extra.contains(&"--listen") {
+            args.extend(["--listen", "127.0.0.1:0"]);
+        }
+        args.extend(extra);
+        let file = std::fs::File::create(&log).unwrap();
+        let child = common::spawn_logged(&args, file);
+        let mut server = Server {
+            child: Some(child),
+            url: String::new(),
+            log,
+        };
+        let (log, child) = (&server.log, server.child.as_mut().unwrap());
+        server.url = eventually(
+            30,
+            || "the server listens",
+            || {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("the server exited: {status}\n{text}");
+                }
+                let at = text.find("listening on http://")?;
+                let rest = &text[at + "listening on ".len()..];
+                Some(rest.split_whitespace().next().unwrap().to_string())
+            },
+        );
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn kill9(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERM, as `docker stop` sends; the exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let pid = child.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let log = self.log.clone();
+        let what = || {
+            format!(
+                "stopped after SIGTERM\n{}",
+                std::fs::read_to_string(&log).unwrap()
+            )
+        };
+        eventually(90, what, || child.try_wait().unwrap())
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        http(method, &format!("{}{path}", self.url), body, None)
+    }
+
+    /// Waits until `what` holds of the job list, or fails with the server's log.
+    fn wait_jobs(&self, what: &str, ok: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        eventually(
+            60,
+            || format!("{what}\n{}", self.log()),
+            || {
+                let (status, list) = self.call("GET", "/api/v1/jobs", None);
+                assert_eq!(status, 200, "{list}");
+                let list = list.as_array().unwrap().clone();
+                ok(&list).then_some(list)
+            },
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One HTTP request; the status and the JSON body (`Null` when it is not JSON).
+fn http(method: &str, url: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+    let (status, text) = http_text(method, url, body, token);
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn http_text(method: &str, url: &str, body: Option<Value>, token: Option<&str>) -> (u16, String) {
+    common::runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let mut request = client.request(method.parse().unwrap(), url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    })
+}
+
+/// A job counting the rows of a followed JSON file per minute into CSV files in `out`.
+fn live_job(dir: &Path, events: &Path, out: &Path) -> PathBuf {
+    let sink = format!(
+        "'connector' = 'file', 'format' = 'csv', 'path' = '{}'",
+        out.display()
+    );
+    common::write_minute_counts_job(dir, events, &sink)
+}
+
+/// The (window end, count) rows committed to the CSV files under `dir`, sorted.
+fn committed_rows(dir: &Path) -> Vec<(i64, i64)> {
+    let mut rows = Vec::new();
+    for path in common::committed_files(dir) {
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let mut fields = line.split(',').map(str::parse::<i64>);
+            // The header line does not parse.
+            if let (Some(Ok(t)), Some(Ok(n))) = (fields.next(), fields.next()) {
+                rows.push((t, n));
+            }
+        }
+    }
+    rows.sort_unstable();
+    rows
+}
+
+/// The rows of windows ending at minutes 1, 2, … with these counts.
+fn minutes(counts: &[i64]) -> Vec<(i64, i64)> {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (common::minute_ms(i as i64 + 1), *n))
+        .collect()
+}
+
+fn wait_for_rows(dir: &Path, server: &Server, want: &[(i64, i64)]) {
+    let what = || {
+        format!(
+            "rows {:?}, not {want:?}\n{}",
+            committed_rows(dir),
+            server.log()
+        )
+    };
+    eventually(60, what, || (committed_rows(dir) == want).then_some(()));
+}
+
+/// Polls `f` until it gives a value; fails after `secs` saying `what` did not happen.
+fn eventually<T, W: std::fmt::Display>(
+    secs: u64,
+    what: impl Fn() -> W,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(secs),
+            "not after {secs} s: {}",
+            what()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `sluice <args> --server URL`; its stdout, asserting success.
+fn cli(server: &Server, args: &[&str]) -> String {
+    let mut a = args.to_vec();
+    a.extend(["--server", &server.url]);
+    common::sluice_ok(&a)
+}
+
+/// The value of `name{table="…"}` in a scrape, parsed as Prometheus text.
+fn scraped(server: &Server, name: &str, table: &str) -> f64 {
+    let (status, text) = http_text("GET", &format!("{}/metrics", server.url), None, None);
+    assert_eq!(status, 200, "{text}");
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text");
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && s.labels.get("table") == Some(table))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
+            _ => panic!("{name} is not a counter"),
+        })
+        .unwrap_or_else(|| panic!("no {name} for {table} in\n{text}"))
+}
+
+#[test]
+fn a_served_job_survives_kill_9_stop_and_restart_with_every_row_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, wh) = (dir.path().join("state"), dir.path().join("wh"));
+    let (events, out) = (dir.path().join("events.json"), dir.path().join("out"));
+    common::append_events(&events, 0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    let job = live_job(dir.path(), &events, &out);
+    let mut server = Server::start(&state, &wh, &[], dir.path().join("server1.log"));
+
+    let (status, ready) = server.call("GET", "/ready", None);
+    assert_eq!((status, &ready), (200, &json!({"ready": true})));
+    let (status, info) = server.call("GET", "/api/v1/info", None);
+    assert_eq!(status, 200);
+    assert_eq!(info["profile"], "local");
+
+    // A job whose SQL is wrong is refused where `sluice run` would refuse it, and not kept.
+    let bad = json!({"name": "bad", "mode": "stream",
+        "sql": "CREATE TABLE t (a INT) WITH ('connector' = 'file', 'path' = '/tmp/x', 'format' = 'csv');\nINSERT INTO t SELECT nope FROM t;"});
+    let (status, refused) = server.call("POST", "/api/v1/jobs", Some(bad));
+    assert_eq!(status, 400, "{refused}");
+    let error = refused["error"].as_str().unwrap();
+    assert!(
+        error.contains("bad.sql:2:") && error.contains("nope"),
+        "{error}"
+    );
+    assert!(!refused["hint"].as_str().unwrap().is_empty());
+    // Neither is a body that is not the API's.
+    let (status, refused) = server.call(
+        "POST",
+        "/api/v1/jobs",
+        Some(json!({"sql": "SELECT 1", "nmae": "x"})),
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("nmae"),
+        "{refused}"
+    );
+    let (status, refused) = http_text("POST", &format!("{}/api/v1/jobs", server.url), None, None);
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        server
+            .call("GET", "/api/v1/jobs", None)
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let job_path = job.display().to_string();
+    let id = cli(
+        &server,
+        &["submit", &job_path, "--set", "checkpoint.interval=200ms"],
+    );
+    let id = id.trim().to_string();
+    assert_eq!(id, "job-0001");
+    server.wait_jobs("RUNNING", |l| l[0]["state"] == "RUNNING");
+
+    // A row of minute 1 closes minute 0: its count is committed with the next checkpoint.
+    common::append_events(&events, 1, &[0]);
+    wait_for_rows(&out, &server, &minutes(&[10]));
+    let before = scraped(&server, "sluice_source_records_total", "live_events");
+    common::append_events(&events, 1, &[1, 2, 3, 4, 5]);
+    eventually(
+        30,
+        || "the records-in counter grows",
+        || (scraped(&server, "sluice_source_records_total", "live_events") > before).then_some(()),
+    );
+    let list = server.wait_jobs("a checkpoint with all 16 rows", |l| {
+        l[0]["records_in"] == 16 && !l[0]["last_checkpoint"].is_null()
+    });
+    let (_, detail) = server.call("GET", &format!("/api/v1/jobs/{id}"), None);
+    assert!(detail["sql"].as_str().unwrap().contains("minute_counts"));
+    assert!(
+        detail["explain"].as_str().unwrap().contains("live_events"),
+        "{detail}"
+    );
+    // Let a checkpoint after the last rows complete, then kill the server: no goodbye.
+    let seen = list[0]["last_checkpoint"]["id"].as_u64().unwrap();
+    server.wait_jobs("a later checkpoint", |l| {
+        l[0]["last_checkpoint"]["id"].as_u64().unwrap_or(0) > seen + 1
+    });
+    server.kill9();
+
+    // Rows arrive while it is down; started again, it resumes the job from its checkpoint.
+    common::append_events(&events, 2, &[1, 2, 3]);
+    common::append_events(&events, 3, &[0]);
+    let server = Server::start(&state, &wh, &[], dir.path().join("server2.log"));
+    server.wait_jobs("resumed", |l| {
+        l[0]["state"] == "RUNNING" && l[0]["restarts"] == 1
+    });
+    wait_for_rows(&out, &server, &minutes(&[10, 6, 3]));
+
+    // Stopped with a final checkpoint ...
+    let stopped = cli(&server, &["stop", &id]);
+    assert!(
+        stopped.starts_with(&format!("{id} STOPPED: checkpoint ")),
+        "{stopped}"
+    );
+    let checkpoint: u64 = stopped.trim().rsplit(' ').next().unwrap().parse().unwrap();
+    let list = server.wait_jobs("STOPPED", |l| l[0]["state"] == "STOPPED");
+    assert_eq!(list[0]["last_checkpoint"]["id"], checkpoint);
+    let (status, checkpoints) = server.call("GET", &format!("/api/v1/jobs/{id}/checkpoints"), None);
+    assert_eq!(status, 200);
+    assert_eq!(checkpoints[0]["id"], checkpoint, "{checkpoints}");
+    // ... and restarted from it: the open window of minute 3 goes on counting.
+    common::append_events(&events, 3, &[1, 2]);
+    common::append_events(&events, 4, &[0]);
+    let restarted = cli(&server, &["restart", &id]);
+    assert!(
+        restarted.contains("CREATED") || restarted.contains("RUNNING"),
+        "{restarted}"
+    );
+    wait_for_rows(&out, &server, &minutes(&[10, 6, 3, 3]));
+
+    let jobs = cli(&server, &["jobs"]);
+    assert!(
+        jobs.starts_with("ID") && jobs.contains(&id) && jobs.contains("RUNNING"),
+        "{jobs}"
+    );
+    let logs = cli(&server, &["logs", &id, "--tail", "1000"]);
+    assert!(
+        logs.contains("STOPPED") && logs.contains("checkpoint"),
+        "{logs}"
+    );
+    let (status, _) = server.call("DELETE", &format!("/api/v1/jobs/{id}"), None);
+    assert_eq!(status, 409, "a running job cannot be deleted");
+
+    // SIGTERM stops the job with a final checkpoint and the server with exit code 0; the
+    // job stays RUNNING in the registry, to resume when the server comes back.
+    let mut server = server;
+    let status = server.terminate();
+    assert!(status.success(), "{status}\n{}", server.log());
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(state.join("jobs").join(&id).join("job.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["state"], "RUNNING", "{record}");
+    assert!(
+        record["history"].to_string().contains("the server stopped"),
+        "{record}"
+    );
+}
+
+#[test]
+fn a_failing_job_is_restarted_with_backoff_then_failed_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("values.json");
+    std::fs::write(&input, "{\"v\": \"12\"}\n{\"v\": \"twelve\"}\n").unwrap();
+    let sql = format!(
+        "CREATE TABLE vals (v STRING) WITH ('connector' = 'file', 'format' = 'json', 'path' = '{}');
+         CREATE TABLE nums (n INT) WITH ('connector' = 'memory');
+         INSERT INTO nums SELECT CAST(v AS INT) FROM vals;",
+        input.display()
+    );
+    let server = Server::start(
+        &dir.path().join("state"),
+        &dir.path().join("wh"),
+        &[],
+        dir.path().join("server.log"),
+    );
+    let body = json!({"name": "casts", "mode": "batch", "sql": sql,
+        "set": {"restart.max_attempts": "2", "restart.backoff": "100ms"}});
+    let (status, created) = server.call("POST", "/api/v1/jobs", Some(body));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let list = server.wait_jobs("FAILED", |l| l[0]["state"] == "FAILED");
+    assert_eq!(list[0]["restarts"], 2, "{list:?}");
+    let error = list[0]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("twelve") && error.contains("restart.max_attempts"),
+        "{error}"
+    );
+    let (_, detail) = server.call("GET", &format!("/api/v1/jobs/{id}"), None);
+    let states: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "CREATED",
+            "RUNNING",
+            "RESTARTING",
+            "RUNNING",
+            "RESTARTING",
+            "RUNNING",
+            "FAILED"
+        ]
+    );
+    // A job that has ended can be deleted; then it is gone.
+    let (status, _) = server.call("DELETE", &format!("/api/v1/jobs/{id}"), None);
+    assert_eq!(status, 200);
+    let (status, gone) = server.call("GET", &format!("/api/v1/jobs/{id}"), None);
+    assert_eq!(status, 404, "{gone}");
+    assert!(gone["error"].as_str().unwrap().contains(&id));
+}
+
+#[test]
+fn off_loopback_the_server_needs_a_token_and_checks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, wh) = (dir.path().join("state"), dir.path().join("wh"));
+    let refused = common::sluice(&[
+        "serve",
+        "--listen",
+        "0.0.0.0:0",
+        "--state-dir",
+        &state.display().to_string(),
+    ]);
+    assert!(!refused.status.success());
+    let stderr = common::stderr_of(&refused);
+    assert!(
+        stderr.contains("without a token") && stderr.contains("--auth-token"),
+        "{stderr}"
+    );
+
+    let server = Server::start(
+        &state,
+        &wh,
+        &["--listen", "0.0.0.0:0", "--auth-token", "s3cret"],
+        dir.path().join("server.log"),
+    );
+    let url = server.url.replace("0.0.0.0", "127.0.0.1");
+    let (status, denied) = http("GET", &format!("{url}/api/v1/jobs"), None, None);
+    assert_eq!(status, 401, "{denied}");
+    assert!(denied["hint"].as_str().unwrap().contains("Bearer"));
+    assert_eq!(
+        http("GET", &format!("{url}/api/v1/jobs"), None, Some("wrong")).0,
+        401
+    );
+    assert_eq!(http("GET", &format!("{url}/metrics"), None, None).0, 401);
+    assert_eq!(
+        http("GET", &format!("{url}/api/v1/jobs"), None, Some("s3cret")).0,
+        200
+    );
+    assert_eq!(http_text("GET", &format!("{url}/ping"), None, None).0, 200);
+
+    // The CLI: without the token, one clear line and exit code 1; with it, the list.
+    let denied = common::sluice(&["jobs", "--server", &url]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(common::stderr_of(&denied).contains("missing or wrong token"));
+    let listed = common::sluice(&["jobs", "--server", &url, "--auth-token", "s3cret"]);
+    assert!(listed.status.success(), "{}", common::stderr_of(&listed));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("(no jobs)"));
+    let unreachable = common::sluice(&["jobs", "--server", "http://127.0.0.1:9"]);
+    assert_eq!(unreachable.status.code(), Some(1));
+    let stderr = common::stderr_of(&unreachable);
+    assert!(
+        stderr.contains("cannot reach the sluice server at http://127.0.0.1:9"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
