@@ -1,8 +1,9 @@
 //! `sluice serve` over real processes and real HTTP: jobs submitted, planned (a bad one
 //! refused with its location), scraped, killed with the server (`kill -9`) and resumed when
 //! it starts again, stopped with a final checkpoint and restarted from it, with every row of
-//! the job's output written exactly once; a failing job restarted with backoff, then FAILED;
-//! the token rules off loopback.
+//! the job's output written exactly once; the four board jobs over the stack through a
+//! `kill -9` of the server; a failing job restarted with backoff, then FAILED; the token
+//! rules off loopback.
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use common::board::{CLOSING_LINE, ExpectedBoard, RedisKeys, mysql_rows, stack_args};
 use serde_json::{Value, json};
 
 /// A `sluice serve` process; killed when dropped.
@@ -90,10 +92,13 @@ impl Server {
     }
 
     /// Waits until `what` holds of the job list, or fails with the server's log.
-    fn wait_jobs(&self, what: &str, ok: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    fn wait_jobs(&self, what: &str, mut ok: impl FnMut(&[Value]) -> bool) -> Vec<Value> {
         eventually(
             60,
-            || format!("{what}\n{}", self.log()),
+            || {
+                let (_, list) = self.call("GET", "/api/v1/jobs", None);
+                format!("{what}\njobs: {list}\n{}", self.log())
+            },
             || {
                 let (status, list) = self.call("GET", "/api/v1/jobs", None);
                 assert_eq!(status, 200, "{list}");
@@ -477,4 +482,102 @@ fn off_loopback_the_server_needs_a_token_and_checks_it() {
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// The four board jobs on a server over the stack (a real broker, Redis and MariaDB): the
+/// server is killed with SIGKILL while they run, more input arrives, and the restarted server
+/// resumes each from its checkpoint. Redis and MySQL then hold exactly what the batch run
+/// (which an uninterrupted stream run equals, `kafka_board.rs`) writes.
+#[test]
+fn board_jobs_on_a_server_killed_mid_run_end_as_an_uninterrupted_run() {
+    let brokers = common::kafka_broker();
+    let tag = format!("srv{}", std::process::id());
+    let db = common::TestDb::new("serve");
+    let prefix = format!("sluice-test:{tag}:");
+    let mut redis = RedisKeys::new(&prefix);
+    let sample = common::testdata("10000_access.log");
+    let expected = ExpectedBoard::compute(&sample, &prefix);
+
+    // The sample in two halves: the second comes while the server is down.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let halves = [dir.path().join("first.log"), dir.path().join("second.log")];
+    std::fs::write(&halves[0], first.join("\n") + "\n").unwrap();
+    std::fs::write(&halves[1], second.join("\n") + "\n").unwrap();
+    let raw_topic = format!("{tag}-raw");
+    common::produce_to_kafka(&brokers, &raw_topic, &halves[0]);
+
+    let stack = stack_args(&brokers, &tag, &prefix, &db);
+    let mut extra: Vec<&str> = stack.iter().map(String::as_str).collect();
+    extra.extend(["--set", "checkpoint.interval=300ms"]);
+    let (state, wh) = (dir.path().join("state"), dir.path().join("wh"));
+    let mut server = Server::start(&state, &wh, &extra, dir.path().join("server1.log"));
+    for job in ["stream_clean", "pv_uv", "hot_courses", "online_users"] {
+        cli(&server, &["submit", &format!("jobs/{job}.sql")]);
+    }
+    // The first half has gone through every job, and each has checkpointed twice since.
+    let through = |l: &[Value]| {
+        l.len() == 4
+            && l[0]["records_in"] == first.len()
+            && l[1..]
+                .iter()
+                .all(|j| j["records_in"] == l[0]["records_out"])
+    };
+    let checkpoint = |j: &Value| j["last_checkpoint"]["id"].as_u64().unwrap_or(0);
+    let seen = server.wait_jobs("the first half through every job", through);
+    server.wait_jobs("two more checkpoints of each job", |l| {
+        through(l)
+            && l.iter()
+                .zip(&seen)
+                .all(|(now, then)| checkpoint(now) > checkpoint(then) + 1)
+    });
+    server.kill9();
+
+    common::produce_to_kafka(&brokers, &raw_topic, &halves[1]);
+    let mut server = Server::start(&state, &wh, &extra, dir.path().join("server2.log"));
+    // Resumed, each job reads on from its checkpoint (its counters count this run only).
+    // Once the clean job has read the second half and the board jobs have read nothing new
+    // for 1.5 s (every partition idle), the closing line moves the watermark past every
+    // window.
+    let mut quiet_since = (Instant::now(), Value::Null);
+    server.wait_jobs("the second half through every job", |l| {
+        let read: Value = l[1..].iter().map(|j| j["records_in"].clone()).collect();
+        if read != quiet_since.1 {
+            quiet_since = (Instant::now(), read);
+        }
+        l.iter().all(|j| j["state"] == "RUNNING")
+            && l[0]["records_in"] == second.len()
+            && quiet_since.0.elapsed() > Duration::from_millis(1500)
+    });
+    let closing = dir.path().join("closing.log");
+    std::fs::write(&closing, format!("{CLOSING_LINE}\n")).unwrap();
+    common::produce_to_kafka(&brokers, &raw_topic, &closing);
+    let started = Instant::now();
+    while !expected.reached(&db, &mut redis) {
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "after 180 s: {} of {} Redis keys, {} of {} MySQL rows\n{}",
+            redis.keys().len(),
+            expected.keys.len(),
+            mysql_rows(&db),
+            expected.rows,
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Nothing more arrives later: no window written twice.
+    std::thread::sleep(Duration::from_secs(2));
+    expected.check(&db, &mut redis);
+    // The registry shows each job's restart, and each runs on.
+    let (_, list) = server.call("GET", "/api/v1/jobs", None);
+    for job in list.as_array().unwrap() {
+        assert_eq!(
+            (&job["state"], &job["restarts"]),
+            (&json!("RUNNING"), &json!(1)),
+            "{job}"
+        );
+    }
+    assert!(server.terminate().success(), "{}", server.log());
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real `sluice` binary from the repo root.
 #![allow(dead_code)]
 
+pub mod board;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
