@@ -570,6 +570,20 @@ fn board_jobs_on_a_server_killed_mid_run_end_as_an_uninterrupted_run() {
     // Nothing more arrives later: no window written twice.
     std::thread::sleep(Duration::from_secs(2));
     expected.check(&db, &mut redis);
+    // librdkafka's statistics (every 5 s) give each partition's lag: all read.
+    let lag = eventually(
+        15,
+        || "a consumer lag of pv_uv in /metrics",
+        || {
+            let (_, text) = http_text("GET", &format!("{}/metrics", server.url), None, None);
+            text.lines()
+                .find(|l| {
+                    l.starts_with("sluice_kafka_consumer_lag{") && l.contains("job=\"pv_uv\"")
+                })
+                .map(str::to_string)
+        },
+    );
+    assert!(lag.ends_with(" 0.0"), "{lag}");
     // The registry shows each job's restart, and each runs on.
     let (_, list) = server.call("GET", "/api/v1/jobs", None);
     for job in list.as_array().unwrap() {

@@ -5,11 +5,13 @@
 //! fails the job at once instead of after `retry.max_elapsed`.
 
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use datafusion::error::DataFusionError;
 
 use crate::error::{Retry, SluiceError};
+use crate::job::metrics::SinkMetrics;
 
 /// A failed attempt, and whether another one can succeed.
 #[derive(Debug)]
@@ -114,10 +116,12 @@ impl RetryPolicy {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or has failed for `max_elapsed`;
-    /// each failure retried is logged with `what` and the wait before the next try.
+    /// each failure retried is logged with `what` and the wait before the next try, and
+    /// counted in the sink's `metrics` (as is a write given up).
     pub async fn run<T, E, F, Fut>(
         &self,
         what: &str,
+        metrics: &SinkMetrics,
         mut attempt: F,
     ) -> std::result::Result<T, GaveUp<E>>
     where
@@ -145,6 +149,7 @@ impl RetryPolicy {
                     retry: Retry::Helps,
                 }) if started.elapsed() + backoff <= self.max_elapsed => {
                     failures += 1;
+                    metrics.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         "{what} failed (attempt {failures}): {error}; retrying in {} ms",
                         backoff.as_millis()
@@ -153,6 +158,7 @@ impl RetryPolicy {
                     backoff = (backoff * 2).min(self.max_backoff);
                 }
                 Err(Failure { error, retry }) => {
+                    metrics.failures.fetch_add(1, Ordering::Relaxed);
                     return Err(GaveUp {
                         error,
                         retry,
@@ -168,7 +174,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
 
     fn quick() -> RetryPolicy {
         RetryPolicy {
@@ -182,8 +188,9 @@ mod tests {
     async fn retries_until_success_and_gives_up_after_max_elapsed() {
         let policy = quick();
         let calls = AtomicU32::new(0);
+        let metrics = SinkMetrics::default();
         let ok = policy
-            .run("test write", || async {
+            .run("test write", &metrics, || async {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
                 if n < 3 {
                     Err(Failure::transient(format!("down {n}")))
@@ -193,8 +200,9 @@ mod tests {
             })
             .await;
         assert_eq!(ok.ok(), Some(3));
+        assert_eq!(metrics.retries.load(Ordering::SeqCst), 3);
         let failing = policy
-            .run("test write", || async {
+            .run("test write", &metrics, || async {
                 Err::<(), _>(Failure::transient("still down".to_string()))
             })
             .await
@@ -202,6 +210,7 @@ mod tests {
         assert_eq!(failing.error, "still down");
         assert_eq!(failing.retry, Retry::Helps);
         assert!(failing.attempts > 3, "{}", failing.attempts);
+        assert_eq!(metrics.failures.load(Ordering::SeqCst), 1);
         let error = failing.into_error("t").to_string();
         assert!(
             error.contains("table 't': still down (gave up after"),
@@ -212,8 +221,9 @@ mod tests {
     #[tokio::test]
     async fn a_permanent_failure_is_not_retried() {
         let calls = AtomicU32::new(0);
+        let metrics = SinkMetrics::default();
         let failed = quick()
-            .run("test write", || async {
+            .run("test write", &metrics, || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err::<(), _>(Failure::permanent("Unknown column 'pv'"))
             })
@@ -221,6 +231,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(failed.attempts, 1);
+        assert_eq!(metrics.retries.load(Ordering::SeqCst), 0);
+        assert_eq!(metrics.failures.load(Ordering::SeqCst), 1);
         let error = failed.into_error("t");
         let SluiceError::Write { retry, message, .. } = sluice_error(&error) else {
             panic!("{error}");

@@ -2,6 +2,7 @@
 //! summary read them. Plain atomics: connectors update them from any thread.
 
 use crate::sync::lock;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -49,6 +50,22 @@ pub struct SourceMetrics {
     pub bytes: AtomicU64,
     /// Bytes the source expects to read in total, when known (files); 0 = unknown.
     pub total_bytes: AtomicU64,
+    /// Nanoseconds the source waited for room downstream (back-pressure).
+    pub blocked_ns: AtomicU64,
+    /// Kafka: how many messages each partition has that the source has not read yet, as
+    /// the client last reported it.
+    lag: Mutex<BTreeMap<i32, i64>>,
+}
+
+impl SourceMetrics {
+    pub fn set_lag(&self, partition: i32, messages: i64) {
+        lock(&self.lag).insert(partition, messages);
+    }
+
+    /// Each partition's lag, by partition.
+    pub fn lags(&self) -> BTreeMap<i32, i64> {
+        lock(&self.lag).clone()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +73,10 @@ pub struct SinkMetrics {
     pub table: String,
     pub rows: AtomicU64,
     pub error_output: bool,
+    /// Failed writes that were tried again.
+    pub retries: AtomicU64,
+    /// Writes given up (the job failed on them).
+    pub failures: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -112,6 +133,20 @@ impl JobMetrics {
         m
     }
 
+    /// The figures source table `table` keeps (registered when it was planned), or new ones.
+    pub fn source_named(&self, table: &str) -> Arc<SourceMetrics> {
+        let found = lock(&self.sources)
+            .iter()
+            .find(|s| s.table == table)
+            .cloned();
+        found.unwrap_or_else(|| self.source(table))
+    }
+
+    /// Every source's and sink's figures, in registration order.
+    pub fn all(&self) -> (Vec<Arc<SourceMetrics>>, Vec<Arc<SinkMetrics>>) {
+        (lock(&self.sources).clone(), lock(&self.sinks).clone())
+    }
+
     pub fn sink(&self, table: &str, error_output: bool) -> Arc<SinkMetrics> {
         let mut sinks = lock(&self.sinks);
         if let Some(m) = sinks.iter().find(|s| s.table == table) {
@@ -119,8 +154,8 @@ impl JobMetrics {
         }
         let m = Arc::new(SinkMetrics {
             table: table.to_string(),
-            rows: AtomicU64::new(0),
             error_output,
+            ..Default::default()
         });
         sinks.push(Arc::clone(&m));
         m

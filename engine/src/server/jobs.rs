@@ -108,6 +108,8 @@ pub struct JobSummary {
     pub watermark: Option<String>,
     /// How far the watermark trails the wall clock.
     pub watermark_lag_ms: Option<i64>,
+    /// Kafka messages not read yet, over the job's source partitions.
+    pub kafka_lag: Option<i64>,
     pub checkpoints: u64,
     pub last_checkpoint: Option<CheckpointView>,
     pub restarts: u32,
@@ -210,19 +212,21 @@ impl Jobs {
     }
 
     /// Starts every job that was running when the server last stopped, from its newest
-    /// checkpoint. A job that was being stopped is resumed and stopped again.
+    /// checkpoint. A stop that was under way is finished instead: the job is STOPPED, and a
+    /// restart resumes it from its last checkpoint.
     pub fn resume_all(self: &Arc<Self>) {
         let records: Vec<JobRecord> = lock(&self.registry).to_resume().cloned().collect();
         for record in records {
             let stop = StopSignal::default();
             if record.state == JobState::Stopping {
                 stop.request(StopMode::Checkpoint);
-            }
-            self.logs
-                .of(record.id.as_str())
-                .push("INFO", "the server started again: resuming the job");
-            if let Err(e) = lock(&self.registry).resumed(&record.id) {
-                tracing::error!("job {}: recording its resume: {e}", record.id);
+            } else {
+                self.logs
+                    .of(record.id.as_str())
+                    .push("INFO", "the server started again: resuming the job");
+                if let Err(e) = lock(&self.registry).resumed(&record.id) {
+                    tracing::error!("job {}: recording its resume: {e}", record.id);
+                }
             }
             self.supervise(record.id.clone(), None, FromCheckpoint::Latest, stop);
         }
@@ -768,6 +772,15 @@ fn summarize(record: &JobRecord, live: Option<&Live>) -> JobSummary {
         late_rows,
         watermark: watermark.map(rfc3339),
         watermark_lag_ms: watermark.map(|w| chrono::Utc::now().timestamp_millis() - w),
+        kafka_lag: metrics.as_ref().and_then(|(_, m)| {
+            let lags: Vec<i64> = m
+                .all()
+                .0
+                .iter()
+                .flat_map(|s| s.lags().into_values())
+                .collect();
+            (!lags.is_empty()).then(|| lags.iter().sum())
+        }),
         checkpoints,
         last_checkpoint: metrics
             .as_ref()

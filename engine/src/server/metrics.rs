@@ -80,12 +80,15 @@ fn with(mut labels: Labels, name: &'static str, value: impl Into<String>) -> Lab
 }
 
 /// Writes one counter family: `rows` of (labels, value).
-fn counters(
+fn counters<N>(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
-    rows: impl IntoIterator<Item = (Labels, u64)>,
-) -> std::fmt::Result {
+    rows: impl IntoIterator<Item = (Labels, N)>,
+) -> std::fmt::Result
+where
+    ConstCounter<N>: EncodeMetric,
+{
     let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
     for (labels, value) in rows {
         ConstCounter::new(value).encode(metric.encode_family(&labels)?)?;
@@ -187,6 +190,62 @@ impl Collector for JobsCollector {
                 .iter()
                 .map(|(j, _, _, s)| (job_labels(j), s.late_rows)),
         )?;
+        let tables: Vec<_> = running.iter().map(|(j, e)| (*j, e.metrics.all())).collect();
+        counters(
+            &mut encoder,
+            "sluice_source_backpressure_seconds",
+            "Time a source waited for room downstream (its readers were slower)",
+            tables.iter().flat_map(|(j, (sources, _))| {
+                sources.iter().map(move |s| {
+                    let ns = s.blocked_ns.load(std::sync::atomic::Ordering::Relaxed);
+                    (
+                        with(job_labels(j), "table", s.table.clone()),
+                        ns as f64 / 1e9,
+                    )
+                })
+            }),
+        )?;
+        gauges(
+            &mut encoder,
+            "sluice_kafka_consumer_lag",
+            "Messages of a Kafka partition not read yet, as the client last reported",
+            tables.iter().flat_map(|(j, (sources, _))| {
+                sources.iter().flat_map(move |s| {
+                    s.lags().into_iter().map(move |(partition, lag)| {
+                        let labels = with(job_labels(j), "table", s.table.clone());
+                        (with(labels, "partition", partition.to_string()), lag as f64)
+                    })
+                })
+            }),
+        )?;
+        for (name, help, failed) in [
+            (
+                "sluice_sink_retries",
+                "Failed writes to a sink that were tried again",
+                false,
+            ),
+            (
+                "sluice_sink_failures",
+                "Writes to a sink given up (the job failed)",
+                true,
+            ),
+        ] {
+            counters(
+                &mut encoder,
+                name,
+                help,
+                tables.iter().flat_map(|(j, (_, sinks))| {
+                    sinks.iter().map(move |s| {
+                        let n = match failed {
+                            true => &s.failures,
+                            false => &s.retries,
+                        };
+                        let n = n.load(std::sync::atomic::Ordering::Relaxed);
+                        (with(job_labels(j), "table", s.table.clone()), n)
+                    })
+                }),
+            )?;
+        }
         let now_ms = chrono::Utc::now().timestamp_millis();
         let watermarks: Vec<(&JobFigures, i64)> = running
             .iter()
@@ -369,10 +428,12 @@ mod tests {
             .source("access_events")
             .rows
             .store(42, Ordering::Relaxed);
-        env.metrics
-            .sink("realtime_pv_uv_stat", false)
-            .rows
-            .store(7, Ordering::Relaxed);
+        let sink = env.metrics.sink("realtime_pv_uv_stat", false);
+        sink.rows.store(7, Ordering::Relaxed);
+        sink.retries.store(2, Ordering::Relaxed);
+        let source = env.metrics.source_named("access_events");
+        source.set_lag(1, 120);
+        source.blocked_ns.store(1_500_000_000, Ordering::Relaxed);
         env.metrics.checkpoint_completed(CheckpointFigures {
             id: 3,
             at_ms: 0,
@@ -394,6 +455,10 @@ mod tests {
             r#"sluice_checkpoint_duration_seconds_bucket{job_id="job-0001",job="pv_uv",le="+Inf"} 1"#,
             r#"sluice_checkpoint_duration_seconds_count{job_id="job-0001",job="pv_uv"} 1"#,
             r#"sluice_checkpoint_size_bytes{job_id="job-0001",job="pv_uv"} 2048.0"#,
+            r#"sluice_kafka_consumer_lag{job_id="job-0001",job="pv_uv",table="access_events",partition="1"} 120.0"#,
+            r#"sluice_source_backpressure_seconds_total{job_id="job-0001",job="pv_uv",table="access_events"} 1.5"#,
+            r#"sluice_sink_retries_total{job_id="job-0001",job="pv_uv",table="realtime_pv_uv_stat"} 2"#,
+            r#"sluice_sink_failures_total{job_id="job-0001",job="pv_uv",table="realtime_pv_uv_stat"} 0"#,
         ] {
             assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
         }

@@ -114,8 +114,8 @@ impl JobState {
         }
     }
 
-    /// Whether a restarted server runs the job again: it was running, or was about to be
-    /// (a stop under way when the server died is finished by resuming and stopping again).
+    /// Whether a restarted server takes the job up again: it was running, or was about to be
+    /// (a stop under way when the server died is finished: the job is then STOPPED).
     pub fn resumes(self) -> bool {
         matches!(
             self,

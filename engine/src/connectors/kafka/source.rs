@@ -15,9 +15,10 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
+use rdkafka::{ClientContext, Statistics};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::Sender;
 
@@ -31,6 +32,34 @@ use crate::wire::{caught_up_marker, tag_split};
 /// How often offsets are committed when a job's checkpoints turned out to be off (as
 /// librdkafka's `auto.commit.interval.ms`).
 const UNCHECKPOINTED_COMMIT_EVERY: Duration = Duration::from_secs(5);
+
+/// How often librdkafka reports its statistics, whose per-partition consumer lag the
+/// source's metrics keep (`sluice_kafka_consumer_lag`).
+const LAG_EVERY_MS: &str = "5000";
+
+/// A source's consumer: its context keeps the lag librdkafka reports in the metrics.
+type SourceConsumer = BaseConsumer<LagReporter>;
+
+struct LagReporter {
+    topic: String,
+    metrics: Arc<SourceMetrics>,
+}
+
+impl ClientContext for LagReporter {
+    fn stats(&self, statistics: Statistics) {
+        let Some(topic) = statistics.topics.get(&self.topic) else {
+            return;
+        };
+        for (&partition, figures) in &topic.partitions {
+            // Partition -1 is librdkafka's own (unassigned messages); a lag of -1 is unknown.
+            if partition >= 0 && figures.consumer_lag >= 0 {
+                self.metrics.set_lag(partition, figures.consumer_lag);
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagReporter {}
 
 /// The single DataFusion partition of a Kafka table (all Kafka partitions, one consumer).
 #[derive(Debug)]
@@ -149,7 +178,7 @@ impl Reader {
     /// offset, or the startup mode's); their rows-to-be, or `None` if the scan went away.
     fn assign(
         &self,
-        consumer: &BaseConsumer,
+        consumer: &SourceConsumer,
         partitions: &[i32],
     ) -> Result<Option<HashMap<i32, Pending>>> {
         let restored = self.positions.restored(&self.target.name);
@@ -194,7 +223,7 @@ impl Reader {
 
     /// Polls and sends batches until a bounded read is done (`true`) or the scan went
     /// away (`false`).
-    fn read(&self, consumer: &BaseConsumer, pending: &mut HashMap<i32, Pending>) -> Result<bool> {
+    fn read(&self, consumer: &SourceConsumer, pending: &mut HashMap<i32, Pending>) -> Result<bool> {
         let poll_wait = self.linger.min(Duration::from_millis(100));
         let mut last_commit = Instant::now();
         loop {
@@ -296,7 +325,7 @@ impl Reader {
 
     /// Commits, without waiting, the offsets after the rows sent of every partition that
     /// has none gathered.
-    fn commit_sent(&self, consumer: &BaseConsumer, pending: &HashMap<i32, Pending>) {
+    fn commit_sent(&self, consumer: &SourceConsumer, pending: &HashMap<i32, Pending>) {
         let sent = pending
             .iter()
             .filter(|(_, part)| part.records.is_empty())
@@ -306,7 +335,7 @@ impl Reader {
         }
     }
 
-    fn consumer(&self) -> Result<BaseConsumer> {
+    fn consumer(&self) -> Result<SourceConsumer> {
         let mut config = client_config(&self.target.brokers, &self.target.properties);
         // Committed offsets follow what was read (unless the table says otherwise), or only
         // what was checkpointed; bounded reads commit nothing.
@@ -323,14 +352,19 @@ impl Reader {
         // End of partition: where a bounded read stops, and where a stream's partition is
         // caught up (may count as idle).
         config.set("enable.partition.eof", "true");
+        config.set("statistics.interval.ms", LAG_EVERY_MS);
+        let lag = LagReporter {
+            topic: self.target.topic.clone(),
+            metrics: Arc::clone(&self.metrics),
+        };
         config
-            .create()
+            .create_with_context(lag)
             .map_err(|e| self.target.error("creating the consumer", e))
     }
 
     /// The topic's partitions. A stream waits for a topic that does not exist yet (its
     /// producer may start later); a bounded read fails. `None`: the reader was dropped.
-    fn partitions(&self, consumer: &BaseConsumer) -> Result<Option<Vec<i32>>> {
+    fn partitions(&self, consumer: &SourceConsumer) -> Result<Option<Vec<i32>>> {
         let mut warned = false;
         loop {
             let metadata = consumer.fetch_metadata(Some(&self.target.topic), REQUEST_TIMEOUT);
@@ -372,7 +406,7 @@ impl Reader {
 
     fn start_offset(
         &self,
-        consumer: &BaseConsumer,
+        consumer: &SourceConsumer,
         partition: i32,
         low: i64,
         high: i64,
@@ -484,7 +518,7 @@ impl Reader {
 /// Commits checkpointed offsets to the consumer group, through the reading consumer (it is
 /// assigned the partitions, so the group accepts its commits).
 struct OffsetCommitter {
-    consumer: Arc<BaseConsumer>,
+    consumer: Arc<SourceConsumer>,
     target: super::KafkaTarget,
 }
 
@@ -499,7 +533,7 @@ impl PositionCommitter for OffsetCommitter {
 
 /// Commits `offsets` (partition, next offset) of `target`'s topic to the consumer group.
 fn commit_offsets(
-    consumer: &BaseConsumer,
+    consumer: &SourceConsumer,
     target: &KafkaTarget,
     offsets: impl IntoIterator<Item = (i32, i64)>,
     mode: CommitMode,

@@ -109,7 +109,7 @@ impl MySqlSink {
             let t = &self.target;
             let (rows, now_replaced) = self
                 .retry
-                .run(&what, || async {
+                .run(&what, &self.metrics, || async {
                     let mut replaced = replaced.clone();
                     let mut conn = pool
                         .get_conn()

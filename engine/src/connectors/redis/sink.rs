@@ -175,7 +175,7 @@ impl RedisSink {
         let what = format!("table '{}': writing to {}", t.name, t.display_url());
         let failed = |e: &RedisError| format!("writing ({}): {e}", t.display_url());
         t.retry
-            .run(&what, || async {
+            .run(&what, &self.metrics, || async {
                 // Only a bad client configuration fails here.
                 let mut c = conn.get().map_err(|e| Failure::permanent(failed(&e)))?;
                 pipe.exec_async(&mut c).await.map_err(|e| {

@@ -136,6 +136,7 @@ pub async fn run(
             restored: restored
                 .and_then(|m| m.sources.iter().find(|s| s.name == source.name).cloned()),
             stop: env.stop.clone(),
+            metrics: env.metrics.source_named(&source.name),
         };
         let what = format!("{file}: source '{}'", source.name);
         let ctx = Arc::clone(&ctx);

@@ -4,6 +4,7 @@
 //! after the final checkpoint's barrier (or at once, in a job without checkpoints).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::RecordBatch;
@@ -19,6 +20,7 @@ use super::aggregate::event_millis;
 use super::checkpointing::Report;
 use super::split::SplitWatermarks;
 use crate::checkpoint::{SourceState, SplitState};
+use crate::job::metrics::SourceMetrics;
 use crate::job::{StopMode, StopSignal, StopWatch};
 use crate::wire::untag_split;
 use crate::wire::{Barrier, Message};
@@ -39,6 +41,8 @@ pub struct SourceDriver {
     /// Where the source stood at the checkpoint the job resumes from.
     pub restored: Option<SourceState>,
     pub stop: StopSignal,
+    /// The source table's figures: the time spent waiting for room downstream goes there.
+    pub metrics: Arc<SourceMetrics>,
 }
 
 /// Why a source stopped reading before its end.
@@ -225,7 +229,14 @@ impl SourceDriver {
     async fn send(&mut self, event: Message) {
         let mut open = Vec::with_capacity(self.readers.len());
         for tx in self.readers.drain(..) {
-            if tx.send((self.index, event.clone())).await.is_ok() {
+            // A full channel is back-pressure: a reader slower than the source.
+            let blocked = (tx.capacity() == 0).then(Instant::now);
+            let sent = tx.send((self.index, event.clone())).await.is_ok();
+            if let Some(since) = blocked {
+                let ns = since.elapsed().as_nanos() as u64;
+                self.metrics.blocked_ns.fetch_add(ns, Ordering::Relaxed);
+            }
+            if sent {
                 open.push(tx);
             }
         }
