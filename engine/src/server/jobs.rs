@@ -171,11 +171,15 @@ pub struct Jobs {
     submitting: tokio::sync::Mutex<()>,
     /// The server is going down: jobs that stop now stay RUNNING, to resume on its return.
     shutting_down: AtomicBool,
+    /// The runtime jobs are planned and run on (API calls come on another, `server`).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Jobs {
+    /// The jobs of a server; they run on the runtime this is called on.
     pub fn new(settings: ServerSettings, registry: Registry, logs: JobLogs) -> Arc<Self> {
         Arc::new(Jobs {
+            runtime: tokio::runtime::Handle::current(),
             settings,
             registry: Mutex::new(registry),
             live: Mutex::new(HashMap::new()),
@@ -237,7 +241,7 @@ impl Jobs {
         check_name(&submission.job.name)?;
         let _one_at_a_time = self.submitting.lock().await;
         let record = lock(&self.registry).submit(submission.job)?.clone();
-        match self.plan(&record, submission.restore).await {
+        match self.plan_on_jobs_runtime(&record, submission.restore).await {
             Ok((job, _)) => {
                 self.supervise(
                     record.id.clone(),
@@ -301,6 +305,19 @@ impl Jobs {
         Ok((job, strategy))
     }
 
+    /// `plan`, on the jobs' runtime: what planning opens (connection pools) lives there.
+    async fn plan_on_jobs_runtime(
+        self: &Arc<Self>,
+        record: &JobRecord,
+        from: FromCheckpoint,
+    ) -> Result<(Job, RestartStrategy)> {
+        let (jobs, record) = (Arc::clone(self), record.clone());
+        self.runtime
+            .spawn(async move { jobs.plan(&record, from).await })
+            .await
+            .map_err(|e| JobsError::Invalid(format!("planning the job failed: {e}")))?
+    }
+
     /// Starts the supervisor of job `id`: `first`, when planned already, is its first run.
     fn supervise(
         self: &Arc<Self>,
@@ -320,7 +337,7 @@ impl Jobs {
             },
         );
         let jobs = Arc::clone(self);
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             jobs.run_supervised(&id, first, from, stop).await;
             let _ = done_tx.send(true);
         });
@@ -435,7 +452,7 @@ impl Jobs {
         let env = job.env().clone();
         let mode = env.mode;
         let explain = job.explain();
-        let task = tokio::spawn(job.run(false).instrument(job_span(id)));
+        let task = self.runtime.spawn(job.run(false).instrument(job_span(id)));
         {
             let mut live = lock(&self.live);
             if let Some(live) = live.get_mut(id) {
@@ -536,7 +553,7 @@ impl Jobs {
         }
         let record = self.record(id)?;
         // Planned first: a job whose checkpoint cannot be read is refused, and stays as it was.
-        let (job, _) = self.plan(&record, from).await?;
+        let (job, _) = self.plan_on_jobs_runtime(&record, from).await?;
         self.set_state(
             id,
             JobState::Created,

@@ -13,6 +13,12 @@
 //! checkpoint, and keep one copy of the catalog, UDFs and connector clients' code in
 //! memory. What they cannot contain is a job that exhausts the process's memory: state is
 //! bounded per job (`state.max_bytes`), which stops such a job with a message first.
+//!
+//! The API is served from a thread and a small runtime of its own (`API_THREADS` workers),
+//! as Flink keeps its JobManager apart from the TaskManagers: jobs keep the main runtime's
+//! workers busy, and a request queued behind them waited seconds (`bench/server.sh`, four
+//! jobs on two cores). Jobs are planned and run on the main runtime only (`Jobs` holds its
+//! handle), so the connections they open live with them.
 
 pub mod api;
 pub mod auth;
@@ -65,9 +71,12 @@ pub struct ServeConfig {
     pub logs: JobLogs,
 }
 
+/// Worker threads of the API's runtime.
+const API_THREADS: usize = 1;
+
 /// A server bound to its address, its registry read.
 pub struct Server {
-    listener: tokio::net::TcpListener,
+    listener: std::net::TcpListener,
     state: AppState,
 }
 
@@ -77,12 +86,13 @@ impl Server {
         auth::check_listen(&config.listen, config.token.as_ref()).map_err(ServeError::Refused)?;
         logs::carry_spans_into_datafusion_tasks();
         let registry = Registry::open(&config.state_dir)?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServeError::Listen {
-                addr: config.listen,
-                source,
-            })?;
+        let listen_error = |source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        };
+        // A std listener: it is served from the API's own runtime (see the module doc).
+        let listener = std::net::TcpListener::bind(config.listen).map_err(listen_error)?;
+        listener.set_nonblocking(true).map_err(listen_error)?;
         let jobs = Jobs::new(config.settings, registry, config.logs);
         Ok(Server {
             listener,
@@ -123,23 +133,55 @@ impl Server {
         jobs.resume_all();
         state.ready.store(true, Ordering::Relaxed);
         let app = api::router(state);
-        let going_down = async move {
-            let first = stop.recv().await.unwrap_or(StopMode::Checkpoint);
-            tracing::info!("stopping every job ({first:?}) before the server stops");
-            tokio::select! {
-                _ = jobs.shut_down(first, SHUTDOWN_WAIT) => {}
-                Some(harder) = stop.recv() => jobs.shut_down(harder, SHUTDOWN_WAIT).await,
+        let (api_done, api_stop) = tokio::sync::oneshot::channel::<()>();
+        let (ended_tx, ended) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("sluice-api".into())
+            .spawn(move || {
+                let _ = ended_tx.send(serve_api(listener, app, api_stop));
+            })
+            .map_err(ServeError::Http)?;
+        let first = tokio::select! {
+            first = stop.recv() => first.unwrap_or(StopMode::Checkpoint),
+            // The API stopped by itself: the server cannot be reached, it stops too.
+            served = ended => {
+                let served = served.unwrap_or(Ok(()));
+                jobs.shut_down(StopMode::Checkpoint, SHUTDOWN_WAIT).await;
+                sampler.abort();
+                return served;
             }
         };
-        // Once the jobs have stopped the server goes, open connections (live log tails)
-        // with it.
-        let served = tokio::select! {
-            served = axum::serve(listener, app).into_future() => served,
-            () = going_down => Ok(()),
-        };
+        tracing::info!("stopping every job ({first:?}) before the server stops");
+        tokio::select! {
+            _ = jobs.shut_down(first, SHUTDOWN_WAIT) => {}
+            Some(harder) = stop.recv() => jobs.shut_down(harder, SHUTDOWN_WAIT).await,
+        }
+        // Once the jobs have stopped the API goes, open connections (live log tails) with it.
+        let _ = api_done.send(());
         sampler.abort();
-        served.map_err(ServeError::Http)
+        Ok(())
     }
+}
+
+/// Serves the API on a runtime of its own until `stop` resolves.
+fn serve_api(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(API_THREADS)
+        .thread_name("sluice-api")
+        .enable_all()
+        .build()
+        .map_err(ServeError::Http)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Http)?;
+        tokio::select! {
+            served = axum::serve(listener, app).into_future() => served.map_err(ServeError::Http),
+            _ = stop => Ok(()),
+        }
+    })
 }
 
 /// Serves `GET /metrics` for `view` alone (a `sluice run --metrics-listen`); returns the

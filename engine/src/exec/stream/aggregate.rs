@@ -112,9 +112,11 @@ impl WindowAccumulator {
                     key.clear();
                     key.extend_from_slice(&(group as u64).to_le_bytes());
                     key.extend_from_slice(encoded.row(row).as_ref());
-                    if !d.seen.contains(&key) {
+                    // One hash per row: the set grows only for a pair not seen before.
+                    let before = d.seen.len();
+                    d.seen.get_or_insert_with(key.as_slice(), <[u8]>::to_vec);
+                    if d.seen.len() > before {
                         d.bytes += key.len() + SET_ENTRY_OVERHEAD;
-                        d.seen.insert(key.clone());
                         d.counts[group] += 1;
                     }
                 }
