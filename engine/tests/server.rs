@@ -302,9 +302,29 @@ fn a_served_job_survives_kill_9_stop_and_restart_with_every_row_written_once() {
     let (_, detail) = server.call("GET", &format!("/api/v1/jobs/{id}"), None);
     assert!(detail["sql"].as_str().unwrap().contains("minute_counts"));
     assert!(
-        detail["explain"].as_str().unwrap().contains("live_events"),
+        detail["explain"]
+            .as_str()
+            .unwrap()
+            .contains("WindowAggregate #0"),
         "{detail}"
     );
+    // Per operator: the source's rows, the open window's state, the sink's rows.
+    let operators = detail["operators"].as_array().unwrap();
+    let operator = |kind: &str| {
+        let found = operators.iter().find(|o| o["kind"] == kind);
+        found
+            .unwrap_or_else(|| panic!("no {kind} in {detail}"))
+            .clone()
+    };
+    assert_eq!(operator("source")["rows"], 16, "{detail}");
+    let window = operator("window aggregate");
+    let name = window["name"].as_str().unwrap();
+    assert!(
+        name.ends_with("INSERT INTO minute_counts: WindowAggregate #0"),
+        "{detail}"
+    );
+    assert!(window["state_bytes"].as_u64().unwrap() > 0, "{detail}");
+    assert_eq!(operator("sink")["rows"], 1, "{detail}");
     // Let a checkpoint after the last rows complete, then kill the server: no goodbye.
     let seen = list[0]["last_checkpoint"]["id"].as_u64().unwrap();
     server.wait_jobs("a later checkpoint", |l| {

@@ -91,6 +91,8 @@ pub struct JobMetrics {
     checkpoint_durations: Mutex<DurationHistogram>,
     /// Per window aggregate: its watermark (ms since the epoch).
     watermarks: Mutex<Vec<Arc<AtomicI64>>>,
+    /// The window aggregates by name, with their gauges.
+    operators: Mutex<Vec<OperatorGauges>>,
     /// The most state (bytes) the job's operators held at once.
     pub peak_state_bytes: AtomicU64,
     /// Per window aggregate: the bytes of state it holds now.
@@ -103,6 +105,23 @@ pub struct JobMetrics {
 pub type SourceFigures = (String, u64, u64);
 /// A sink table's (name, rows, is error output).
 pub type SinkFigures = (String, u64, bool);
+
+/// One window aggregate's gauges: the state it holds and its watermark.
+#[derive(Debug, Clone)]
+pub struct OperatorGauges {
+    /// Its statement and place there, as `explain` names it.
+    pub name: String,
+    pub state_bytes: Arc<AtomicU64>,
+    pub watermark: Arc<AtomicI64>,
+}
+
+impl OperatorGauges {
+    /// Its watermark, once it has one.
+    pub fn watermark(&self) -> Option<i64> {
+        let w = self.watermark.load(Ordering::Relaxed);
+        (w != NO_WATERMARK).then_some(w)
+    }
+}
 
 /// A snapshot, for printing.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -166,6 +185,22 @@ impl JobMetrics {
         let gauge = Arc::new(AtomicU64::new(0));
         lock(&self.state).push(Arc::clone(&gauge));
         gauge
+    }
+
+    /// The gauges of window aggregate `name` (its state size and its watermark).
+    pub fn operator(&self, name: String) -> OperatorGauges {
+        let gauges = OperatorGauges {
+            name,
+            state_bytes: self.state_gauge(),
+            watermark: self.watermark_gauge(),
+        };
+        lock(&self.operators).push(gauges.clone());
+        gauges
+    }
+
+    /// Every window aggregate's gauges, in the order they were made.
+    pub fn operators(&self) -> Vec<OperatorGauges> {
+        lock(&self.operators).clone()
     }
 
     /// A gauge for one operator's watermark.

@@ -126,14 +126,24 @@ pub struct CheckpointView {
     pub bytes: u64,
 }
 
-/// One operator's figures: a source or a sink table.
-#[derive(Debug, Clone, Serialize)]
+/// One operator's figures: a source or sink table, or a window aggregate.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct OperatorView {
     pub kind: &'static str,
-    pub table: String,
-    pub rows: u64,
+    /// The table, or the window aggregate as `explain` names it.
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
+    /// Sources: seconds spent waiting for room downstream (back-pressure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_bytes: Option<u64>,
+    /// RFC 3339, UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<String>,
 }
 
 /// A job in full (`GET /api/v1/jobs/{id}`).
@@ -814,26 +824,29 @@ fn summarize(record: &JobRecord, live: Option<&Live>) -> JobSummary {
 }
 
 fn operators(env: &JobEnv) -> Vec<OperatorView> {
-    let (sources, sinks) = env.metrics.tables();
-    sources
-        .into_iter()
-        .map(|(table, rows, bytes)| OperatorView {
-            kind: "source",
-            table,
-            rows,
-            bytes: Some(bytes),
-        })
-        .chain(
-            sinks
-                .into_iter()
-                .map(|(table, rows, error_output)| OperatorView {
-                    kind: if error_output { "error sink" } else { "sink" },
-                    table,
-                    rows,
-                    bytes: None,
-                }),
-        )
-        .collect()
+    let (sources, sinks) = env.metrics.all();
+    let sources = sources.iter().map(|s| OperatorView {
+        kind: "source",
+        name: s.table.clone(),
+        rows: Some(s.rows.load(Ordering::Relaxed)),
+        bytes: Some(s.bytes.load(Ordering::Relaxed)),
+        blocked_s: Some(s.blocked_ns.load(Ordering::Relaxed) as f64 / 1e9),
+        ..OperatorView::default()
+    });
+    let windows = env.metrics.operators().into_iter().map(|o| OperatorView {
+        kind: "window aggregate",
+        state_bytes: Some(o.state_bytes.load(Ordering::Relaxed)),
+        watermark: o.watermark().map(rfc3339),
+        name: o.name,
+        ..OperatorView::default()
+    });
+    let sinks = sinks.iter().map(|s| OperatorView {
+        kind: if s.error_output { "error sink" } else { "sink" },
+        name: s.table.clone(),
+        rows: Some(s.rows.load(Ordering::Relaxed)),
+        ..OperatorView::default()
+    });
+    sources.chain(windows).chain(sinks).collect()
 }
 
 /// The API's name of a stop mode.

@@ -246,6 +246,17 @@ impl Collector for JobsCollector {
                 }),
             )?;
         }
+        gauges(
+            &mut encoder,
+            "sluice_operator_state_bytes",
+            "State a window aggregate holds now",
+            running.iter().flat_map(|(j, e)| {
+                e.metrics.operators().into_iter().map(move |o| {
+                    let bytes = o.state_bytes.load(std::sync::atomic::Ordering::Relaxed);
+                    (with(job_labels(j), "operator", o.name), bytes as f64)
+                })
+            }),
+        )?;
         let now_ms = chrono::Utc::now().timestamp_millis();
         let watermarks: Vec<(&JobFigures, i64)> = running
             .iter()

@@ -395,13 +395,15 @@ impl StatementRunner {
             StatementBody::Windowed { stages, upper } => Body::Windowed {
                 stages: stages
                     .into_iter()
-                    .map(|s| {
+                    .enumerate()
+                    .map(|(n, s)| {
+                        let gauges = metrics.operator(format!("{label}: WindowAggregate #{n}"));
                         Ok(Stage {
                             operator: WindowAggregate::try_new(s.spec)?,
                             input: s.input,
                             output: s.output,
-                            state_bytes: metrics.state_gauge(),
-                            watermark: metrics.watermark_gauge(),
+                            state_bytes: gauges.state_bytes,
+                            watermark: gauges.watermark,
                         })
                     })
                     .collect::<DfResult<_>>()?,
