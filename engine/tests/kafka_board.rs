@@ -1,5 +1,5 @@
 //! The live board end to end over real connections: the real sample goes to a Kafka topic
-//! (a real Kafka-protocol broker, `scripts/kafka-dev.sh`), `stream_clean.sql` and the three
+//! (a real Kafka-protocol broker, `scripts/kafka-dev.sh`), `stream_clean.sql` and the four
 //! board jobs run in stream mode with the `stack` profile (Kafka in and out, Redis and
 //! MariaDB sinks), and every key and row they write must equal what the same jobs compute
 //! in batch mode from the file.
@@ -9,7 +9,7 @@ mod common;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::board::{CLOSING_LINE, ExpectedBoard, RedisKeys, mysql_rows, stack_args};
+use common::board::{BOARD_JOBS, CLOSING_LINE, ExpectedBoard, RedisKeys, mysql_rows, stack_args};
 use common::{TestDb, kafka_broker, produce_to_kafka, query_csv, spawn_logged, testdata};
 
 /// Stream jobs killed when the test ends, however it ends.
@@ -56,13 +56,10 @@ fn live_board_over_kafka_equals_the_batch_run() {
     let mut jobs = Jobs(Vec::new());
     let logs = tempfile::tempdir().unwrap();
     let log_of = |i: usize| logs.path().join(format!("job{i}.log"));
-    let job_files = [
-        "jobs/stream_clean.sql",
-        "jobs/pv_uv.sql",
-        "jobs/hot_courses.sql",
-        "jobs/online_users.sql",
-    ];
-    for (i, job) in job_files.into_iter().enumerate() {
+    let job_files: Vec<&str> = std::iter::once("jobs/stream_clean.sql")
+        .chain(BOARD_JOBS)
+        .collect();
+    for (i, job) in job_files.iter().copied().enumerate() {
         let mut args = vec!["-v", "run", job, "--mode", "stream", "--no-progress"];
         args.extend_from_slice(&stack);
         let log = std::fs::File::create(log_of(i)).unwrap();

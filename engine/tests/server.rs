@@ -1,7 +1,7 @@
 //! `sluice serve` over real processes and real HTTP: jobs submitted, planned (a bad one
 //! refused with its location), scraped, killed with the server (`kill -9`) and resumed when
 //! it starts again, stopped with a final checkpoint and restarted from it, with every row of
-//! the job's output written exactly once; the four board jobs over the stack through a
+//! the job's output written exactly once; the clean and board jobs over the stack through a
 //! `kill -9` of the server; a failing job restarted with backoff, then FAILED; the token
 //! rules off loopback.
 
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::board::{CLOSING_LINE, ExpectedBoard, RedisKeys, mysql_rows, stack_args};
+use common::board::{BOARD_JOBS, CLOSING_LINE, ExpectedBoard, RedisKeys, mysql_rows, stack_args};
 use serde_json::{Value, json};
 
 /// A `sluice serve` process; killed when dropped.
@@ -504,7 +504,7 @@ fn off_loopback_the_server_needs_a_token_and_checks_it() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
 
-/// The four board jobs on a server over the stack (a real broker, Redis and MariaDB): the
+/// The board jobs and the clean job on a server over the stack (a real broker, Redis and MariaDB): the
 /// server is killed with SIGKILL while they run, more input arrives, and the restarted server
 /// resumes each from its checkpoint. Redis and MySQL then hold exactly what the batch run
 /// (which an uninterrupted stream run equals, `kafka_board.rs`) writes.
@@ -534,12 +534,12 @@ fn board_jobs_on_a_server_killed_mid_run_end_as_an_uninterrupted_run() {
     extra.extend(["--set", "checkpoint.interval=300ms"]);
     let (state, wh) = (dir.path().join("state"), dir.path().join("wh"));
     let mut server = Server::start(&state, &wh, &extra, dir.path().join("server1.log"));
-    for job in ["stream_clean", "pv_uv", "hot_courses", "online_users"] {
-        cli(&server, &["submit", &format!("jobs/{job}.sql")]);
+    for job in std::iter::once("jobs/stream_clean.sql").chain(BOARD_JOBS) {
+        cli(&server, &["submit", job]);
     }
     // The first half has gone through every job, and each has checkpointed twice since.
     let through = |l: &[Value]| {
-        l.len() == 4
+        l.len() == 1 + BOARD_JOBS.len()
             && l[0]["records_in"] == first.len()
             && l[1..]
                 .iter()

@@ -25,6 +25,7 @@ const JOBS: &[(&str, &[&str])] = &[
     ("jobs/pv_uv.sql", &["realtime_pv_uv_stat"]),
     ("jobs/hot_courses.sql", &["realtime_hot_course_stat"]),
     ("jobs/online_users.sql", &["realtime_online_user_stat"]),
+    ("jobs/region_pv.sql", &["realtime_region_pv_stat"]),
 ];
 
 fn run(job: &str, mode: &str, warehouse: &Path, extra: &[String]) -> String {

@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS day_ip_access_topn_stat (
   PRIMARY KEY (day, ip)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
--- The real-time board (jobs/pv_uv.sql, jobs/hot_courses.sql, jobs/online_users.sql).
+-- The real-time board (jobs/pv_uv.sql, jobs/hot_courses.sql, jobs/online_users.sql,
+-- jobs/region_pv.sql).
 -- window_end is the end of the window in UTC; the sinks upsert on the primary key, so a job
 -- restarted from a checkpoint rewrites the same rows.
 
@@ -86,4 +87,13 @@ CREATE TABLE IF NOT EXISTS realtime_online_user_stat (
   window_end    DATETIME(3) NOT NULL,
   online_users  BIGINT      NOT NULL,
   PRIMARY KEY (window_end)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- PV and UV per province, 1-minute tumbling windows (the board's map).
+CREATE TABLE IF NOT EXISTS realtime_region_pv_stat (
+  window_end  DATETIME(3) NOT NULL,
+  province    VARCHAR(64) NOT NULL,
+  pv          BIGINT      NOT NULL,
+  uv          BIGINT      NOT NULL,
+  PRIMARY KEY (window_end, province)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

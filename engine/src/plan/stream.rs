@@ -28,6 +28,7 @@ use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext
 use datafusion::logical_expr::{
     Aggregate, Expr, LogicalPlan, Projection, SubqueryAlias, TableScanBuilder,
 };
+use datafusion::optimizer::simplify_expressions::{ExprSimplifier, SimplifyContext};
 use datafusion::physical_expr::aggregate::LoweredAggregateBuilder;
 use datafusion::physical_expr::create_physical_expr;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -333,7 +334,14 @@ async fn plan_stage(
     let input_df = pending.input.schema();
     let props = state.execution_props();
     let planning = PhysicalPlanningContext::default();
-    let physical = |e: &Expr| create_physical_expr(e, input_df, props, &planning);
+    // The cut-out expressions did not go through the optimizer: simplify them as it would
+    // (COALESCE, for one, runs only as the CASE it simplifies to).
+    let context = SimplifyContext::builder()
+        .with_schema(Arc::clone(input_df))
+        .build();
+    let simplifier = ExprSimplifier::new(context);
+    let simplified = |e: &Expr| simplifier.simplify(e.clone());
+    let physical = |e: &Expr| create_physical_expr(&simplified(e)?, input_df, props, &planning);
     let time = match &pending.time {
         Some(t) => Some(physical(t).map_err(df)?),
         None => None,
@@ -346,6 +354,7 @@ async fn plan_stage(
         .map_err(df)?;
     let mut aggregates = Vec::new();
     for e in &pending.aggregates {
+        let e = &simplified(e).map_err(df)?;
         let lowered = LoweredAggregateBuilder::new(e, input_df, &input_schema, props, &planning)
             .build()
             .map_err(df)?;

@@ -11,11 +11,12 @@ use super::{TestDb, query_csv, sluice_ok};
 
 pub const REDIS: &str = "redis://127.0.0.1:6379/0";
 
-/// The three jobs that read the cleaned events and write the board.
-pub const BOARD_JOBS: [&str; 3] = [
+/// The jobs that read the cleaned events and write the board.
+pub const BOARD_JOBS: [&str; 4] = [
     "jobs/pv_uv.sql",
     "jobs/hot_courses.sql",
     "jobs/online_users.sql",
+    "jobs/region_pv.sql",
 ];
 
 /// A valid course access long after the sample: its arrival moves every partition's
@@ -23,13 +24,14 @@ pub const BOARD_JOBS: [&str; 3] = [
 pub const CLOSING_LINE: &str = r#"106.39.41.166 - - [10/Nov/2016:00:20:00 +0800] "POST /course/ajaxmediauser/ HTTP/1.1" 200 54 "www.imooc.com" "http://www.imooc.com/video/8701" mid=8701&time=120.0010000000002&learn_time=16.1 "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.22 Safari/537.36 SE 2.X MetaSr 1.0" "-" 10.100.136.64:80 200 0.016 0.016"#;
 
 /// The board's MySQL tables and the columns that order their rows.
-pub const TABLES: [(&str, &str); 3] = [
+pub const TABLES: [(&str, &str); 4] = [
     (
         "realtime_pv_uv_stat",
         "window_end, window_size, cms_type, cms_id",
     ),
     ("realtime_hot_course_stat", "window_end, cms_type, cms_id"),
     ("realtime_online_user_stat", "window_end"),
+    ("realtime_region_pv_stat", "window_end, province"),
 ];
 
 /// `--profile stack` and the `--set`s that point the board jobs at the test's broker,
@@ -133,6 +135,14 @@ impl ExpectedBoard {
                 vec![(String::new(), r[1].clone())],
             );
         }
+        for r in
+            query("SELECT CAST(window_end AS BIGINT), province, pv FROM realtime_region_pv_stat")
+        {
+            let key = format!("{prefix}realtime:region:{}", r[0]);
+            keys.entry(key)
+                .or_default()
+                .push((r[1].clone(), r[2].clone()));
+        }
         assert!(keys.len() > 2000, "the sample gives {} keys", keys.len());
         let rows = TABLES
             .iter()
@@ -171,7 +181,7 @@ impl ExpectedBoard {
             let ttl: i64 = conn.ttl(key).unwrap();
             assert!(ttl > 0 && ttl <= 86_400, "{key}: TTL {ttl}");
             let want: BTreeMap<String, String> = fields.iter().cloned().collect();
-            if key.contains(":pv:uv:") {
+            if key.contains(":pv:uv:") || key.contains(":region:") {
                 let got: BTreeMap<String, String> = conn.hgetall(key).unwrap();
                 assert_eq!(got, want, "{key}");
             } else if key.contains(":topn:") {

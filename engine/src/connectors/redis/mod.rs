@@ -42,6 +42,7 @@ struct RedisOptions {
     data_type: Option<DataTypeOption>,
     key: Option<String>,
     fields: Option<Vec<String>>,
+    field: Option<String>,
     member: Option<String>,
     score: Option<String>,
     value: Option<String>,
@@ -63,6 +64,7 @@ impl Default for RedisOptions {
             data_type: None,
             key: None,
             fields: None,
+            field: None,
             member: None,
             score: None,
             value: None,
@@ -104,6 +106,9 @@ const DEFAULT_BATCH_SIZE: usize = 1000;
 pub enum Shape {
     /// `HSET key name value …` with one pair per listed column.
     Hash { fields: Vec<usize> },
+    /// `HSET key field value`: the field named by one column's value (a hash of provinces,
+    /// say), the value from another.
+    HashField { field: usize, value: usize },
     /// `ZADD key score member`.
     SortedSet { member: usize, score: usize },
     /// `SET key value`.
@@ -113,7 +118,7 @@ pub enum Shape {
 impl Shape {
     fn name(&self) -> &'static str {
         match self {
-            Shape::Hash { .. } => "hash",
+            Shape::Hash { .. } | Shape::HashField { .. } => "hash",
             Shape::SortedSet { .. } => "zset",
             Shape::String { .. } => "string",
         }
@@ -123,6 +128,7 @@ impl Shape {
     fn value_columns(&self) -> Vec<usize> {
         match self {
             Shape::Hash { fields } => fields.clone(),
+            Shape::HashField { field, value } => vec![*field, *value],
             Shape::SortedSet { member, score } => vec![*member, *score],
             Shape::String { value } => vec![*value],
         }
@@ -203,6 +209,7 @@ impl RedisTable {
         // Options of another data type are mistakes, not something to ignore silently.
         let set = [
             ("fields", opts.fields.is_some()),
+            ("field", opts.field.is_some()),
             ("member", opts.member.is_some()),
             ("score", opts.score.is_some()),
             ("value", opts.value.is_some()),
@@ -220,6 +227,13 @@ impl RedisTable {
             }
         };
         let shape = match data_type {
+            DataTypeOption::Hash if opts.field.is_some() => {
+                reject(&["fields", "member", "score"])?;
+                Shape::HashField {
+                    field: column("field", &opts.field)?,
+                    value: column("value", &opts.value)?,
+                }
+            }
             DataTypeOption::Hash => {
                 reject(&["member", "score", "value"])?;
                 Shape::Hash {
@@ -228,7 +242,7 @@ impl RedisTable {
                 }
             }
             DataTypeOption::Zset => {
-                reject(&["fields", "value"])?;
+                reject(&["fields", "field", "value"])?;
                 let member = column("member", &opts.member)?;
                 let score = column("score", &opts.score)?;
                 let score_type = schema.field(score).data_type();
@@ -244,7 +258,7 @@ impl RedisTable {
                 Shape::SortedSet { member, score }
             }
             DataTypeOption::String => {
-                reject(&["fields", "member", "score"])?;
+                reject(&["fields", "field", "member", "score"])?;
                 Shape::String {
                     value: column("value", &opts.value)?,
                 }

@@ -31,6 +31,12 @@ enum Write {
         key: String,
         fields: Vec<(usize, String)>,
     },
+    /// One hash field named by a value.
+    HashField {
+        key: String,
+        field: String,
+        value: String,
+    },
     SortedSet {
         key: String,
         score: f64,
@@ -45,9 +51,10 @@ enum Write {
 impl Write {
     fn key(&self) -> &str {
         match self {
-            Write::Hash { key, .. } | Write::SortedSet { key, .. } | Write::String { key, .. } => {
-                key
-            }
+            Write::Hash { key, .. }
+            | Write::HashField { key, .. }
+            | Write::SortedSet { key, .. }
+            | Write::String { key, .. } => key,
         }
     }
 }
@@ -103,6 +110,15 @@ impl RedisSink {
                         fields: values,
                     })
                 }
+                Shape::HashField { field, value } => {
+                    match (
+                        cells.text(*field, row).map_err(fail)?,
+                        cells.text(*value, row).map_err(fail)?,
+                    ) {
+                        (Some(field), Some(value)) => Some(Write::HashField { key, field, value }),
+                        _ => None,
+                    }
+                }
                 Shape::SortedSet { member, .. } => {
                     let score = scores
                         .filter(|s| s.is_valid(row))
@@ -143,6 +159,9 @@ impl RedisSink {
                     for (col, value) in fields {
                         pipe.arg(t.schema.field(*col).name()).arg(value);
                     }
+                }
+                Write::HashField { key, field, value } => {
+                    pipe.cmd("HSET").arg(key).arg(field).arg(value);
                 }
                 Write::SortedSet { key, score, member } => {
                     // `{}` gives `inf`/`-inf` and plain decimals, which ZADD accepts.
@@ -276,6 +295,7 @@ impl TableSink for RedisSink {
                     rendered.null_value,
                     match t.shape {
                         Shape::Hash { .. } => "in every field",
+                        Shape::HashField { .. } => "field name or value",
                         Shape::SortedSet { .. } => "member or NULL/NaN score",
                         Shape::String { .. } => "value",
                     }

@@ -319,6 +319,14 @@ async fn insert(
     Ok(count)
 }
 
+/// A hash's expected fields and values.
+fn h(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn pv_batch() -> RecordBatch {
     // 2023-11-14 22:15:00 UTC; the 1- and 5-minute windows of a course end together.
     let end = 1_700_000_100_000;
@@ -401,12 +409,6 @@ async fn hash_keeps_window_sizes_apart_and_sets_the_ttl() {
             format!("{p}pv:uv:5m:22:1700000100000"),
         ]
     );
-    let h = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
     assert_eq!(
         keys.hash("pv:uv:1m:11:1700000100000").await,
         h(&[("cms_type", "video"), ("pv", "3"), ("uv", "2")])
@@ -427,6 +429,52 @@ async fn hash_keeps_window_sizes_apart_and_sets_the_ttl() {
     for k in keys.list().await {
         let ttl = keys.ttl_ms(&k[p.len()..]).await;
         assert!(ttl > 3_500_000 && ttl <= 3_600_000, "{k}: ttl {ttl} ms");
+    }
+}
+
+/// `field` + `value`: one hash per key whose fields are named by a column's values (as the
+/// board's `realtime:region:{window_end}`: province -> pv).
+#[tokio::test]
+async fn a_hash_field_can_be_named_by_a_column() {
+    let keys = Keys::new("hashfield");
+    let template = format!("{}by_type:{{window_size}}:{{window_end}}", keys.prefix);
+    let options = |extra: &[(&'static str, &'static str)]| {
+        let mut o = vec![
+            ("data_type", "hash"),
+            ("key", template.as_str()),
+            ("url", REDIS),
+        ];
+        o.extend_from_slice(extra);
+        o
+    };
+    let d = def(
+        "rt_by_type",
+        &pv_columns(),
+        &options(&[("field", "cms_type"), ("value", "pv")]),
+    );
+    let env = ConnectorEnv::new(ExecMode::Stream);
+    let table = Table(RedisTable::try_new(&d, d.options.clone(), &env).unwrap());
+    insert(&table, vec![pv_batch()]).await.unwrap();
+    assert_eq!(
+        keys.hash("by_type:1m:1700000100000").await,
+        h(&[("video", "3"), ("article", "5")])
+    );
+    // A row whose field column is NULL is skipped.
+    assert_eq!(
+        keys.hash("by_type:5m:1700000100000").await,
+        h(&[("video", "10")])
+    );
+    // `field` needs `value`, and does not go with `fields`.
+    for (extra, named) in [
+        (vec![("field", "cms_type")], "value"),
+        (
+            vec![("field", "cms_type"), ("value", "pv"), ("fields", "uv")],
+            "fields",
+        ),
+    ] {
+        let d = def("rt_bad", &pv_columns(), &options(&extra));
+        let e = RedisTable::try_new(&d, d.options.clone(), &env).unwrap_err();
+        assert!(e.to_string().contains(named), "{e}");
     }
 }
 
