@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::board::{BOARD_JOBS, CLOSING_LINE, ExpectedBoard, RedisKeys, mysql_rows, stack_args};
+use common::board::{BOARD_JOBS, CLOSING_LINE, ExpectedBoard, RedisKeys, stack_args};
 use serde_json::{Value, json};
 
 /// A `sluice serve` process; killed when dropped.
@@ -574,19 +574,7 @@ fn board_jobs_on_a_server_killed_mid_run_end_as_an_uninterrupted_run() {
     let closing = dir.path().join("closing.log");
     std::fs::write(&closing, format!("{CLOSING_LINE}\n")).unwrap();
     common::produce_to_kafka(&brokers, &raw_topic, &closing);
-    let started = Instant::now();
-    while !expected.reached(&db, &mut redis) {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "after 180 s: {} of {} Redis keys, {} of {} MySQL rows\n{}",
-            redis.keys().len(),
-            expected.keys.len(),
-            mysql_rows(&db),
-            expected.rows,
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    expected.wait_until_reached(&db, &mut redis, || server.log());
     // Nothing more arrives later: no window written twice.
     std::thread::sleep(Duration::from_secs(2));
     expected.check(&db, &mut redis);

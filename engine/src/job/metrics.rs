@@ -89,20 +89,14 @@ pub struct JobMetrics {
     pub checkpoints_failed: AtomicU64,
     last_checkpoint: Mutex<Option<CheckpointFigures>>,
     checkpoint_durations: Mutex<DurationHistogram>,
-    /// Per window aggregate: its watermark (ms since the epoch).
-    watermarks: Mutex<Vec<Arc<AtomicI64>>>,
     /// The window aggregates by name, with their gauges.
     operators: Mutex<Vec<OperatorGauges>>,
     /// The most state (bytes) the job's operators held at once.
     pub peak_state_bytes: AtomicU64,
-    /// Per window aggregate: the bytes of state it holds now.
-    state: Mutex<Vec<Arc<AtomicU64>>>,
     sources: Mutex<Vec<Arc<SourceMetrics>>>,
     sinks: Mutex<Vec<Arc<SinkMetrics>>>,
 }
 
-/// A source table's (name, rows, bytes read).
-pub type SourceFigures = (String, u64, u64);
 /// A sink table's (name, rows, is error output).
 pub type SinkFigures = (String, u64, bool);
 
@@ -180,19 +174,12 @@ impl JobMetrics {
         m
     }
 
-    /// A gauge for one operator's state size.
-    pub fn state_gauge(&self) -> Arc<AtomicU64> {
-        let gauge = Arc::new(AtomicU64::new(0));
-        lock(&self.state).push(Arc::clone(&gauge));
-        gauge
-    }
-
     /// The gauges of window aggregate `name` (its state size and its watermark).
     pub fn operator(&self, name: String) -> OperatorGauges {
         let gauges = OperatorGauges {
             name,
-            state_bytes: self.state_gauge(),
-            watermark: self.watermark_gauge(),
+            state_bytes: Arc::default(),
+            watermark: Arc::new(AtomicI64::new(NO_WATERMARK)),
         };
         lock(&self.operators).push(gauges.clone());
         gauges
@@ -203,19 +190,12 @@ impl JobMetrics {
         lock(&self.operators).clone()
     }
 
-    /// A gauge for one operator's watermark.
-    pub fn watermark_gauge(&self) -> Arc<AtomicI64> {
-        let gauge = Arc::new(AtomicI64::new(NO_WATERMARK));
-        lock(&self.watermarks).push(Arc::clone(&gauge));
-        gauge
-    }
-
     /// The job's watermark: the least of its operators' (ms since the epoch); `None` until
     /// every operator has one.
     pub fn watermark(&self) -> Option<i64> {
-        let least = lock(&self.watermarks)
+        let least = lock(&self.operators)
             .iter()
-            .map(|g| g.load(Ordering::Relaxed))
+            .map(|o| o.watermark.load(Ordering::Relaxed))
             .min()?;
         (least != NO_WATERMARK).then_some(least)
     }
@@ -238,27 +218,12 @@ impl JobMetrics {
     /// Sets an operator's state size; returns the job's total, and keeps the peak.
     pub fn set_state_bytes(&self, gauge: &AtomicU64, bytes: u64) -> u64 {
         gauge.store(bytes, Ordering::Relaxed);
-        let total = lock(&self.state)
+        let total = lock(&self.operators)
             .iter()
-            .map(|g| g.load(Ordering::Relaxed))
+            .map(|o| o.state_bytes.load(Ordering::Relaxed))
             .sum();
         self.peak_state_bytes.fetch_max(total, Ordering::Relaxed);
         total
-    }
-
-    /// Each source's and each sink's figures, in registration order.
-    pub fn tables(&self) -> (Vec<SourceFigures>, Vec<SinkFigures>) {
-        let sources = lock(&self.sources)
-            .iter()
-            .map(|s| {
-                (
-                    s.table.clone(),
-                    s.rows.load(Ordering::Relaxed),
-                    s.bytes.load(Ordering::Relaxed),
-                )
-            })
-            .collect();
-        (sources, self.snapshot().sinks)
     }
 
     pub fn snapshot(&self) -> MetricsSnapshot {

@@ -21,11 +21,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Token;
-use super::jobs::{Jobs, JobsError, Submission, parse_mode, stop_mode_name};
+use super::jobs::{Jobs, JobsError, Submission, parse_mode, parse_stop_mode};
 use super::metrics::{self, JobsView, RateHistory};
 use super::registry::{JobId, NewJob};
 use crate::checkpoint::FromCheckpoint;
-use crate::job::StopMode;
 
 /// The most a request body may hold: a job's SQL is a few kilobytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -274,22 +273,7 @@ async fn stop(
     body: Result<Json<StopBody>, JsonRejection>,
 ) -> ApiResult<Response> {
     let body = optional(body)?;
-    let mode = match body.mode.as_deref().unwrap_or("checkpoint") {
-        "checkpoint" => StopMode::Checkpoint,
-        "drain" => StopMode::Drain,
-        "immediate" => StopMode::Immediate,
-        other => {
-            return Err(ApiError::bad_request(
-                format!("stop mode '{other}'"),
-                format!(
-                    "mode: {}, {} or {}",
-                    stop_mode_name(StopMode::Checkpoint),
-                    stop_mode_name(StopMode::Drain),
-                    stop_mode_name(StopMode::Immediate)
-                ),
-            ));
-        }
-    };
+    let mode = parse_stop_mode(body.mode.as_deref().unwrap_or("checkpoint"))?;
     let outcome = state
         .jobs
         .stop(&JobId::from(id.as_str()), mode, STOP_WAIT)

@@ -252,10 +252,10 @@ impl Jobs {
         let _one_at_a_time = self.submitting.lock().await;
         let record = lock(&self.registry).submit(submission.job)?.clone();
         match self.plan_on_jobs_runtime(&record, submission.restore).await {
-            Ok((job, _)) => {
+            Ok(planned) => {
                 self.supervise(
                     record.id.clone(),
-                    Some(job),
+                    Some(planned),
                     submission.restore,
                     StopSignal::default(),
                 );
@@ -328,11 +328,12 @@ impl Jobs {
             .map_err(|e| JobsError::Invalid(format!("planning the job failed: {e}")))?
     }
 
-    /// Starts the supervisor of job `id`: `first`, when planned already, is its first run.
+    /// Starts the supervisor of job `id`: `first`, when planned already, is its first run
+    /// (with its restart strategy).
     fn supervise(
         self: &Arc<Self>,
         id: JobId,
-        first: Option<Job>,
+        first: Option<(Job, RestartStrategy)>,
         from: FromCheckpoint,
         stop: StopSignal,
     ) {
@@ -356,7 +357,7 @@ impl Jobs {
     async fn run_supervised(
         self: &Arc<Self>,
         id: &JobId,
-        mut first: Option<Job>,
+        mut first: Option<(Job, RestartStrategy)>,
         mut from: FromCheckpoint,
         stop: StopSignal,
     ) {
@@ -374,12 +375,7 @@ impl Jobs {
                 }
             };
             let planned = match first.take() {
-                Some(job) => {
-                    let strategy = self
-                        .catalog_for(&record)
-                        .and_then(|c| RestartStrategy::from_vars(&c.vars).map_err(JobsError::Plan));
-                    strategy.map(|s| (job, s))
-                }
+                Some(planned) => Ok(planned),
                 None => self.plan(&record, from).await,
             };
             let (outcome, strategy) = match planned {
@@ -563,13 +559,13 @@ impl Jobs {
         }
         let record = self.record(id)?;
         // Planned first: a job whose checkpoint cannot be read is refused, and stays as it was.
-        let (job, _) = self.plan_on_jobs_runtime(&record, from).await?;
+        let planned = self.plan_on_jobs_runtime(&record, from).await?;
         self.set_state(
             id,
             JobState::Created,
             Some(format!("restart requested (from {})", show_from(from))),
         );
-        self.supervise(id.clone(), Some(job), from, StopSignal::default());
+        self.supervise(id.clone(), Some(planned), from, StopSignal::default());
         self.record(id)
     }
 
@@ -847,6 +843,19 @@ fn operators(env: &JobEnv) -> Vec<OperatorView> {
         ..OperatorView::default()
     });
     sources.chain(windows).chain(sinks).collect()
+}
+
+const STOP_MODES: [StopMode; 3] = [StopMode::Checkpoint, StopMode::Drain, StopMode::Immediate];
+
+/// The stop mode the API calls `name`.
+pub fn parse_stop_mode(name: &str) -> Result<StopMode> {
+    STOP_MODES
+        .into_iter()
+        .find(|m| stop_mode_name(*m) == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = STOP_MODES.into_iter().map(stop_mode_name).collect();
+            JobsError::Invalid(format!("stop mode '{name}': use {}", names.join(", ")))
+        })
 }
 
 /// The API's name of a stop mode.

@@ -4,6 +4,7 @@
 //! that draws rates without a Prometheus server.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use prometheus_client::registry::Registry;
 use serde::Serialize;
 
 use crate::job::JobEnv;
-use crate::job::metrics::CHECKPOINT_BUCKETS;
+use crate::job::metrics::{CHECKPOINT_BUCKETS, SinkMetrics, SourceMetrics};
 use crate::sync::lock;
 
 pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -69,6 +70,9 @@ impl std::fmt::Debug for JobsCollector {
 }
 
 type Labels = Vec<(&'static str, String)>;
+/// Which counter of a source or a sink a metric family reads.
+type SourceCounter = fn(&SourceMetrics) -> &AtomicU64;
+type SinkCounter = fn(&SinkMetrics) -> &AtomicU64;
 
 fn job_labels(j: &JobFigures) -> Labels {
     vec![("job_id", j.id.clone()), ("job", j.name.clone())]
@@ -117,10 +121,9 @@ impl Collector for JobsCollector {
             .iter()
             .filter_map(|j| j.env.as_ref().map(|e| (j, e)))
             .collect();
-        let snapshots: Vec<_> = running
-            .iter()
-            .map(|(j, e)| (*j, *e, e.metrics.tables(), e.metrics.snapshot()))
-            .collect();
+        // Each job's tables, read once per scrape.
+        let tables: Vec<_> = running.iter().map(|(j, e)| (*j, e.metrics.all())).collect();
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
         gauges(
             &mut encoder,
             "sluice_job_state",
@@ -140,70 +143,96 @@ impl Collector for JobsCollector {
             "Times the job was started again after a failure",
             jobs.iter().map(|j| (job_labels(j), u64::from(j.restarts))),
         )?;
-        counters(
-            &mut encoder,
-            "sluice_source_records",
-            "Records a source table has read (this run of the job)",
-            snapshots.iter().flat_map(|(j, _, (sources, _), _)| {
-                sources
-                    .iter()
-                    .map(|(t, rows, _)| (with(job_labels(j), "table", t.clone()), *rows))
-            }),
-        )?;
-        counters(
-            &mut encoder,
-            "sluice_source_read_bytes",
-            "Bytes a source table has read (this run of the job)",
-            snapshots.iter().flat_map(|(j, _, (sources, _), _)| {
-                sources
-                    .iter()
-                    .map(|(t, _, bytes)| (with(job_labels(j), "table", t.clone()), *bytes))
-            }),
-        )?;
-        counters(
-            &mut encoder,
-            "sluice_sink_records",
-            "Records written to a sink table (this run of the job)",
-            snapshots.iter().flat_map(|(j, _, (_, sinks), _)| {
-                sinks
-                    .iter()
-                    .filter(|s| !s.2)
-                    .map(|(t, rows, _)| (with(job_labels(j), "table", t.clone()), *rows))
-            }),
-        )?;
-        counters(
-            &mut encoder,
-            "sluice_rows_rejected",
-            "Rows written to an error output (rejected input) table",
-            snapshots.iter().flat_map(|(j, _, (_, sinks), _)| {
-                sinks
-                    .iter()
-                    .filter(|s| s.2)
-                    .map(|(t, rows, _)| (with(job_labels(j), "table", t.clone()), *rows))
-            }),
-        )?;
-        counters(
-            &mut encoder,
-            "sluice_late_rows",
-            "Rows that arrived after all their windows had closed",
-            snapshots
-                .iter()
-                .map(|(j, _, _, s)| (job_labels(j), s.late_rows)),
-        )?;
-        let tables: Vec<_> = running.iter().map(|(j, e)| (*j, e.metrics.all())).collect();
+        let per_source: [(&str, &str, SourceCounter); 2] = [
+            (
+                "sluice_source_records",
+                "Records a source table has read (this run of the job)",
+                |s| &s.rows,
+            ),
+            (
+                "sluice_source_read_bytes",
+                "Bytes a source table has read (this run of the job)",
+                |s| &s.bytes,
+            ),
+        ];
+        for (name, help, value) in per_source {
+            counters(
+                &mut encoder,
+                name,
+                help,
+                tables.iter().flat_map(|(j, (sources, _))| {
+                    sources.iter().map(move |s| {
+                        (
+                            with(job_labels(j), "table", s.table.clone()),
+                            load(value(s)),
+                        )
+                    })
+                }),
+            )?;
+        }
         counters(
             &mut encoder,
             "sluice_source_backpressure_seconds",
             "Time a source waited for room downstream (its readers were slower)",
             tables.iter().flat_map(|(j, (sources, _))| {
                 sources.iter().map(move |s| {
-                    let ns = s.blocked_ns.load(std::sync::atomic::Ordering::Relaxed);
-                    (
-                        with(job_labels(j), "table", s.table.clone()),
-                        ns as f64 / 1e9,
-                    )
+                    let seconds = load(&s.blocked_ns) as f64 / 1e9;
+                    (with(job_labels(j), "table", s.table.clone()), seconds)
                 })
             }),
+        )?;
+        // Which sinks (error outputs or not, or every one) and what of them.
+        let per_sink: [(&str, &str, Option<bool>, SinkCounter); 4] = [
+            (
+                "sluice_sink_records",
+                "Records written to a sink table (this run of the job)",
+                Some(false),
+                |s| &s.rows,
+            ),
+            (
+                "sluice_rows_rejected",
+                "Rows written to an error output (rejected input) table",
+                Some(true),
+                |s| &s.rows,
+            ),
+            (
+                "sluice_sink_retries",
+                "Failed writes to a sink that were tried again",
+                None,
+                |s| &s.retries,
+            ),
+            (
+                "sluice_sink_failures",
+                "Writes to a sink given up (the job failed)",
+                None,
+                |s| &s.failures,
+            ),
+        ];
+        for (name, help, error_output, value) in per_sink {
+            counters(
+                &mut encoder,
+                name,
+                help,
+                tables.iter().flat_map(|(j, (_, sinks))| {
+                    sinks
+                        .iter()
+                        .filter(move |s| error_output.is_none_or(|e| e == s.error_output))
+                        .map(move |s| {
+                            (
+                                with(job_labels(j), "table", s.table.clone()),
+                                load(value(s)),
+                            )
+                        })
+                }),
+            )?;
+        }
+        counters(
+            &mut encoder,
+            "sluice_late_rows",
+            "Rows that arrived after all their windows had closed",
+            running
+                .iter()
+                .map(|(j, e)| (job_labels(j), load(&e.metrics.late_rows))),
         )?;
         gauges(
             &mut encoder,
@@ -218,41 +247,13 @@ impl Collector for JobsCollector {
                 })
             }),
         )?;
-        for (name, help, failed) in [
-            (
-                "sluice_sink_retries",
-                "Failed writes to a sink that were tried again",
-                false,
-            ),
-            (
-                "sluice_sink_failures",
-                "Writes to a sink given up (the job failed)",
-                true,
-            ),
-        ] {
-            counters(
-                &mut encoder,
-                name,
-                help,
-                tables.iter().flat_map(|(j, (_, sinks))| {
-                    sinks.iter().map(move |s| {
-                        let n = match failed {
-                            true => &s.failures,
-                            false => &s.retries,
-                        };
-                        let n = n.load(std::sync::atomic::Ordering::Relaxed);
-                        (with(job_labels(j), "table", s.table.clone()), n)
-                    })
-                }),
-            )?;
-        }
         gauges(
             &mut encoder,
             "sluice_operator_state_bytes",
             "State a window aggregate holds now",
             running.iter().flat_map(|(j, e)| {
                 e.metrics.operators().into_iter().map(move |o| {
-                    let bytes = o.state_bytes.load(std::sync::atomic::Ordering::Relaxed);
+                    let bytes = o.state_bytes.load(Ordering::Relaxed);
                     (with(job_labels(j), "operator", o.name), bytes as f64)
                 })
             }),
@@ -284,10 +285,8 @@ impl Collector for JobsCollector {
             "Checkpoints by outcome (this run of the job)",
             running.iter().flat_map(|(j, e)| {
                 let m = &e.metrics;
-                let completed = m.checkpoints.load(std::sync::atomic::Ordering::Relaxed);
-                let failed = m
-                    .checkpoints_failed
-                    .load(std::sync::atomic::Ordering::Relaxed);
+                let completed = m.checkpoints.load(Ordering::Relaxed);
+                let failed = m.checkpoints_failed.load(Ordering::Relaxed);
                 [
                     (with(job_labels(j), "status", "completed"), completed),
                     (with(job_labels(j), "status", "failed"), failed),
@@ -307,9 +306,9 @@ impl Collector for JobsCollector {
             &mut encoder,
             "sluice_state_peak_bytes",
             "The most state the job's window operators held at once",
-            snapshots
+            running
                 .iter()
-                .map(|(j, _, _, s)| (job_labels(j), s.peak_state_bytes as f64)),
+                .map(|(j, e)| (job_labels(j), load(&e.metrics.peak_state_bytes) as f64)),
         )?;
         let mut histogram = encoder.encode_descriptor(
             "sluice_checkpoint_duration_seconds",

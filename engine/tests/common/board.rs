@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use redis::Commands;
 
@@ -158,6 +159,29 @@ impl ExpectedBoard {
     /// Whether Redis and MySQL have at least as many keys and rows as expected.
     pub fn reached(&self, db: &TestDb, redis: &mut RedisKeys) -> bool {
         redis.keys().len() >= self.keys.len() && mysql_rows(db) >= self.rows
+    }
+
+    /// Waits until Redis and MySQL have every expected key and row, at most 180 s. `jobs`
+    /// is asked each round what the jobs said (and may fail at once, for a job that died).
+    pub fn wait_until_reached(
+        &self,
+        db: &TestDb,
+        redis: &mut RedisKeys,
+        mut jobs: impl FnMut() -> String,
+    ) {
+        let started = Instant::now();
+        while !self.reached(db, redis) {
+            let said = jobs();
+            assert!(
+                started.elapsed() < Duration::from_secs(180),
+                "after 180 s: {} of {} Redis keys, {} of {} MySQL rows\n{said}",
+                redis.keys().len(),
+                self.keys.len(),
+                mysql_rows(db),
+                self.rows,
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// Redis holds exactly the expected keys and values (each with a TTL), and MySQL the
