@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice-target}"
 
 scripts/build-deps.sh
+scripts/browser-deps.sh
 scripts/fetch-ip2region.sh
 scripts/services.sh ensure
 

@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// A token every API call must carry (`Authorization: Bearer …`).
     #[arg(long, env = "SLUICE_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
+    /// A board file (YAML: panels of SQL over the catalog), shown at /board/{name}; may be
+    /// given more than once.
+    #[arg(long = "board", value_name = "FILE")]
+    boards: Vec<PathBuf>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs, logs: JobLogs) -> anyhow::Result<i32> {
@@ -59,14 +63,19 @@ pub async fn serve(cli: &Cli, args: &ServeArgs, logs: JobLogs) -> anyhow::Result
         },
         token: args.auth_token.as_deref().and_then(Token::new),
         logs,
+        boards: args.boards.clone(),
     };
     let server = Server::bind(config).await?;
     let addr = server.local_addr()?;
     eprintln!(
-        "sluice serve: listening on http://{addr} (profile {}, state in {})",
+        "sluice serve: listening on http://{addr} (profile {}, state in {}); the console is \
+         at http://{addr}/",
         cli.profile(),
         state_dir.display()
     );
+    for name in server.board_names() {
+        eprintln!("sluice serve: board {name} at http://{addr}/board/{name}");
+    }
     let (stop_tx, stop_rx) = tokio::sync::mpsc::channel(2);
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;

@@ -21,9 +21,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Token;
+use super::boards::{Board, Boards};
 use super::jobs::{Jobs, JobsError, Submission, parse_mode, parse_stop_mode};
 use super::metrics::{self, JobsView, RateHistory};
 use super::registry::{JobId, NewJob};
+use super::web;
 use crate::checkpoint::FromCheckpoint;
 
 /// The most a request body may hold: a job's SQL is a few kilobytes.
@@ -35,6 +37,7 @@ const STOP_WAIT: Duration = Duration::from_secs(600);
 #[derive(Clone)]
 pub struct AppState {
     pub jobs: Arc<Jobs>,
+    pub boards: Arc<Boards>,
     pub rates: Arc<RateHistory>,
     /// False until the registry is read and its jobs are started again.
     pub ready: Arc<AtomicBool>,
@@ -122,11 +125,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{id}/restart", post(restart))
         .route("/api/v1/jobs/{id}/checkpoints", get(checkpoints))
         .route("/api/v1/jobs/{id}/logs", get(logs))
+        .route("/api/v1/boards", get(boards))
+        .route("/api/v1/boards/{name}", get(board_snapshot))
+        .route("/api/v1/boards/{name}/events", get(board_events))
         .route("/metrics", get(scrape))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/ping", get(|| async { "pong\n" }))
         .route("/ready", get(ready))
+        .route("/", get(web::console))
+        .route("/jobs/{id}", get(web::job))
+        .route("/board/{name}", get(board_page))
+        .route("/assets/{file}", get(web::asset))
         .merge(api)
         .fallback(|| async {
             ApiError::new(
@@ -234,8 +244,20 @@ async fn submit(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// The jobs, each with its latest rates.
 async fn list(State(state): State<AppState>) -> Response {
-    Json(state.jobs.list()).into_response()
+    let jobs: Vec<serde_json::Value> = state
+        .jobs
+        .list()
+        .into_iter()
+        .map(|job| {
+            let rate = state.rates.latest(job.id.as_str());
+            let mut job = serde_json::to_value(job).unwrap_or_default();
+            job["rate"] = serde_json::to_value(rate).unwrap_or_default();
+            job
+        })
+        .collect();
+    Json(jobs).into_response()
 }
 
 async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -358,6 +380,75 @@ fn follow(
         Some((Ok(event), live))
     });
     futures::StreamExt::chain(tail, live)
+}
+
+fn board_named(state: &AppState, name: &str) -> ApiResult<Arc<Board>> {
+    state.boards.get(name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no board {name}"),
+            "GET /api/v1/boards lists the boards; `sluice serve --board FILE` adds one",
+        )
+    })
+}
+
+async fn board_page(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    web::board(state.boards.get(&name).is_some())
+}
+
+async fn boards(State(state): State<AppState>) -> Response {
+    let boards: Vec<serde_json::Value> = state
+        .boards
+        .names()
+        .into_iter()
+        .filter_map(|name| state.boards.get(&name))
+        .map(|b| {
+            let s = b.snapshot();
+            let panels: Vec<&str> = s.panels.iter().map(|p| p.id.as_str()).collect();
+            json!({"name": s.name, "title": s.title, "url": format!("/board/{}", s.name), "panels": panels})
+        })
+        .collect();
+    Json(boards).into_response()
+}
+
+/// `GET /api/v1/boards/{name}`: every panel's query run now.
+async fn board_snapshot(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    let board = board_named(&state, &name)?;
+    let snapshot =
+        state.boards.query_now(board).await.map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e, "see the server's log")
+        })?;
+    Ok(Json(snapshot).into_response())
+}
+
+/// The board's snapshots as Server-Sent Events (`snapshot`): the latest, then each change.
+async fn board_events(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    let listener = board_named(&state, &name)?.listen();
+    let events = futures::stream::unfold((listener, true), |(mut listener, first)| async move {
+        if !first {
+            listener.changed().await.ok()?;
+        }
+        loop {
+            let latest = listener.borrow_and_update().clone();
+            match latest {
+                Some(json) => {
+                    let event = Event::default().event("snapshot").data(&*json);
+                    return Some((Ok::<_, Infallible>(event), (listener, false)));
+                }
+                // Nothing computed yet: the refresher was just woken.
+                None => listener.changed().await.ok()?,
+            }
+        }
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn scrape(State(state): State<AppState>) -> Response {

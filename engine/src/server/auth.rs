@@ -8,6 +8,9 @@ use std::net::SocketAddr;
 use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
+/// The cookie the pages keep the token in.
+pub const COOKIE: &str = "sluice_token";
+
 /// The server's token.
 #[derive(Debug)]
 pub struct Token(String);
@@ -19,16 +22,25 @@ impl Token {
         (!secret.is_empty()).then(|| Token(secret.to_string()))
     }
 
-    /// Whether a request's headers carry the token.
+    /// Whether a request's headers carry the token: as `Authorization: Bearer`, or as the
+    /// cookie `sluice_token` the pages set (a browser's EventSource sends no headers).
     pub fn admits(&self, headers: &HeaderMap) -> bool {
-        let Some(given) = headers
+        let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
-            return false;
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let cookie = || {
+            headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
         };
-        given.trim().as_bytes().ct_eq(self.0.as_bytes()).into()
+        match bearer.or_else(cookie) {
+            Some(given) => given.trim().as_bytes().ct_eq(self.0.as_bytes()).into(),
+            None => false,
+        }
     }
 }
 
@@ -63,6 +75,19 @@ mod tests {
         assert!(!token.admits(&bearer("Basic s3cret")));
         assert!(!token.admits(&HeaderMap::new()));
         assert!(Token::new("  ").is_none());
+    }
+
+    #[test]
+    fn the_pages_cookie_carries_the_token_too() {
+        let token = Token::new("s3cret").unwrap();
+        let cookie = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::COOKIE, value.parse().unwrap());
+            h
+        };
+        assert!(token.admits(&cookie("theme=dark; sluice_token=s3cret")));
+        assert!(!token.admits(&cookie("sluice_token=nope")));
+        assert!(!token.admits(&cookie("sluice_tokens=s3cret")));
     }
 
     #[test]

@@ -397,6 +397,13 @@ impl RateHistory {
     }
 
     /// Job `id`'s rates, oldest first.
+    /// The job's latest rates.
+    pub fn latest(&self, id: &str) -> Option<Rate> {
+        lock(&self.jobs)
+            .get(id)
+            .and_then(|r| r.rates.back().copied())
+    }
+
     pub fn of(&self, id: &str) -> Vec<Rate> {
         lock(&self.jobs)
             .get(id)

@@ -22,11 +22,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod boards;
 pub mod jobs;
 pub mod logs;
 pub mod metrics;
 pub mod registry;
 pub mod restart;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +42,7 @@ pub use registry::{JobId, JobRecord, JobState, NewJob, Registry, RegistryError, 
 use crate::job::StopMode;
 use api::AppState;
 use auth::Token;
+use boards::Boards;
 use logs::JobLogs;
 use metrics::{JobsView, RATE_EVERY, RateHistory};
 
@@ -55,6 +58,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Board(String),
     #[error("job registry: {0}")]
     Registry(#[from] RegistryError),
     #[error("serving HTTP: {0}")]
@@ -69,6 +74,8 @@ pub struct ServeConfig {
     pub token: Option<Token>,
     /// Where the jobs' log lines go (the tracing layer must be installed by the caller).
     pub logs: JobLogs,
+    /// Board files (`--board`), served at `/board/{name}`.
+    pub boards: Vec<PathBuf>,
 }
 
 /// Worker threads of the API's runtime.
@@ -93,17 +100,25 @@ impl Server {
         // A std listener: it is served from the API's own runtime (see the module doc).
         let listener = std::net::TcpListener::bind(config.listen).map_err(listen_error)?;
         listener.set_nonblocking(true).map_err(listen_error)?;
+        let boards = Boards::open(&config.boards, &config.settings)
+            .await
+            .map_err(ServeError::Board)?;
         let jobs = Jobs::new(config.settings, registry, config.logs);
         Ok(Server {
             listener,
             state: AppState {
                 jobs,
+                boards: Arc::new(boards),
                 rates: Arc::new(RateHistory::default()),
                 ready: Arc::new(AtomicBool::new(false)),
                 started: Instant::now(),
                 token: config.token.map(Arc::new),
             },
         })
+    }
+
+    pub fn board_names(&self) -> Vec<String> {
+        self.state.boards.names()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -131,6 +146,7 @@ impl Server {
             })
         };
         jobs.resume_all();
+        state.boards.start();
         state.ready.store(true, Ordering::Relaxed);
         let app = api::router(state);
         let (api_done, api_stop) = tokio::sync::oneshot::channel::<()>();

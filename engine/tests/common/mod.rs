@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod board;
+pub mod browser;
+pub mod server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
