@@ -399,9 +399,7 @@ async fn board_page(State(state): State<AppState>, Path(name): Path<String>) -> 
 async fn boards(State(state): State<AppState>) -> Response {
     let boards: Vec<serde_json::Value> = state
         .boards
-        .names()
-        .into_iter()
-        .filter_map(|name| state.boards.get(&name))
+        .iter()
         .map(|b| {
             let s = b.snapshot();
             let panels: Vec<&str> = s.panels.iter().map(|p| p.id.as_str()).collect();

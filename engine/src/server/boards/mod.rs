@@ -23,6 +23,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, watch};
 
 use super::jobs::ServerSettings;
+use super::registry::now;
 use crate::catalog::{Catalog, Vars};
 use crate::job::ExecMode;
 use crate::plan::Session;
@@ -98,19 +99,17 @@ impl Boards {
         })
     }
 
-    pub fn none() -> Boards {
-        Boards {
-            boards: BTreeMap::new(),
-            runtime: tokio::runtime::Handle::current(),
-        }
-    }
-
     pub fn get(&self, name: &str) -> Option<Arc<Board>> {
         self.boards.get(name).cloned()
     }
 
     pub fn names(&self) -> Vec<String> {
         self.boards.keys().cloned().collect()
+    }
+
+    /// Every board, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Board>> {
+        self.boards.values()
     }
 
     /// Starts every board's refresher.
@@ -173,7 +172,7 @@ impl Board {
         let state = Snapshot {
             name: spec.name.clone(),
             title: spec.title.clone(),
-            updated_at: now_rfc3339(),
+            updated_at: now(),
             panels: spec
                 .panels
                 .iter()
@@ -212,7 +211,7 @@ impl Board {
     pub async fn query_now(&self) -> Snapshot {
         let results = self.run_all(|_| true).await;
         let mut snapshot = self.snapshot();
-        snapshot.updated_at = now_rfc3339();
+        snapshot.updated_at = now();
         for (panel, result) in snapshot.panels.iter_mut().zip(results) {
             match result {
                 Some(Ok(rows)) => (panel.rows, panel.error) = (rows, None),
@@ -263,7 +262,7 @@ impl Board {
                 return;
             }
             if changed {
-                state.updated_at = now_rfc3339();
+                state.updated_at = now();
             }
             serde_json::to_string(&*state).unwrap_or_default()
         };
@@ -312,8 +311,4 @@ impl Board {
             tokio::time::sleep_until(wake.into()).await;
         }
     }
-}
-
-fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
