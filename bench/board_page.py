@@ -1,13 +1,24 @@
 """Drives headless Chromium over --remote-debugging-pipe (fd 3 in, fd 4 out, NUL-ended
 JSON messages) for bench/board_page.sh: page load to first data, and the server's CPU
 with several boards open."""
-import json, os, subprocess, sys, time
+import fcntl, json, os, subprocess, sys, time
 
 chromium, url, server_pid, rounds, pages, seconds, profile = sys.argv[1:8]
 server_pid, rounds, pages, seconds = int(server_pid), int(rounds), int(pages), float(seconds)
 
-to_child_r, to_child_w = os.pipe()
-from_child_r, from_child_w = os.pipe()
+
+def high_pipe():
+    """A pipe whose ends are above the fds Chromium reads (3, 4), so moving them there in
+    the child cannot overwrite the other end."""
+    r, w = os.pipe()
+    hr, hw = fcntl.fcntl(r, fcntl.F_DUPFD, 10), fcntl.fcntl(w, fcntl.F_DUPFD, 10)
+    os.close(r)
+    os.close(w)
+    return hr, hw
+
+
+to_child_r, to_child_w = high_pipe()
+from_child_r, from_child_w = high_pipe()
 
 
 def child_fds():
@@ -15,10 +26,11 @@ def child_fds():
     os.dup2(from_child_w, 4)
 
 
+# The child closes every fd not in pass_fds after preexec_fn runs: 3 and 4 must be listed.
 browser = subprocess.Popen(
     [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
      "--no-first-run", "--window-size=1400,900", f"--user-data-dir={profile}", "about:blank"],
-    preexec_fn=child_fds, pass_fds=(to_child_r, from_child_w),
+    preexec_fn=child_fds, pass_fds=(3, 4),
     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 os.close(to_child_r)
 os.close(from_child_w)
@@ -92,10 +104,22 @@ def cpu_share(pid, over):
 took = sorted(first_data_ms() for _ in range(rounds))
 print(f"   page load to first data, {rounds} loads: p50 {took[len(took) // 2]:.0f} ms, "
       f"min {took[0]:.0f} ms, max {took[-1]:.0f} ms")
+
+
+def cpu_with_tabs(names):
+    tabs = [open_tab(f"{url}/board/{name}") for name in names]
+    time.sleep(3)
+    share = cpu_share(server_pid, seconds)
+    for target, _ in tabs:
+        call("Target.closeTarget", {"targetId": target})
+    time.sleep(2)
+    return share
+
+
 idle = cpu_share(server_pid, seconds)
-tabs = [open_tab(url + "/board/imooc") for _ in range(pages)]
-time.sleep(3)
-busy = cpu_share(server_pid, seconds)
-print(f"   server CPU: {idle:.1f}% of a core with no page open, {busy:.1f}% with {pages} "
-      f"boards open (refresh 1 s), over {seconds:.0f} s")
+one_board = cpu_with_tabs(["imooc"] * pages)
+distinct = cpu_with_tabs(["imooc"] + [f"imooc-{i}" for i in range(2, pages + 1)])
+print(f"   server CPU over {seconds:.0f} s, % of one core: {idle:.1f}% with no page open; "
+      f"{one_board:.1f}% with {pages} tabs of one board; {distinct:.1f}% with {pages} distinct "
+      f"boards open (5 panels each, refresh 1 s)")
 browser.kill()

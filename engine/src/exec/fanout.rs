@@ -20,8 +20,13 @@ use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+/// Batches in flight per subscriber and partition. Deeper than a stream job's channels
+/// (`wire::CHANNEL_CAPACITY`): no checkpoint barrier waits behind them, and a batch job's
+/// readers of one relation run at different paces.
+const FANOUT_CAPACITY: usize = 8;
+
 use crate::sync::lock;
-use crate::wire::{CHANNEL_CAPACITY, ChannelPartition, Closing, Message};
+use crate::wire::{ChannelPartition, Closing, Message};
 
 type Sender = mpsc::Sender<Message>;
 
@@ -129,7 +134,7 @@ impl TableProvider for FanOutTable {
         let mut senders = Vec::with_capacity(self.partitions);
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::with_capacity(self.partitions);
         for _ in 0..self.partitions {
-            let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+            let (tx, rx) = mpsc::channel(FANOUT_CAPACITY);
             senders.push(tx);
             partitions.push(Arc::new(ChannelPartition::new(
                 Arc::clone(&self.schema),

@@ -134,6 +134,9 @@ pub(super) struct ParsedRows {
     ip_text: String,
     /// The UTC offset the lines are written at.
     offset_secs: i32,
+    /// The last second's time, by its epoch second: many lines share a second, and the
+    /// calendar arithmetic was a tenth of the generator's time.
+    last_time: Option<(i64, Option<NginxTime>)>,
     rows: usize,
     /// Rows each batch's builders are sized for.
     capacity: usize,
@@ -156,6 +159,7 @@ impl ParsedRows {
             referer: strings(40),
             ip_text: String::with_capacity(16),
             offset_secs,
+            last_time: None,
             rows: 0,
             capacity,
         }
@@ -167,7 +171,15 @@ impl ParsedRows {
         self.ip_text.clear();
         push_ip(&mut self.ip_text, e.ip);
         self.ip.append_value(&self.ip_text);
-        match NginxTime::at(e.epoch_secs.saturating_mul(1000), self.offset_secs) {
+        let time = match self.last_time {
+            Some((secs, time)) if secs == e.epoch_secs => time,
+            _ => {
+                let time = NginxTime::at(e.epoch_secs.saturating_mul(1000), self.offset_secs);
+                self.last_time = Some((e.epoch_secs, time));
+                time
+            }
+        };
+        match time {
             Some(time) => {
                 self.time.append_value(time.epoch_millis);
                 self.day.append_value(time.day());

@@ -127,6 +127,21 @@ mod tests {
         assert_eq!(got, declared);
     }
 
+    /// A scan that reads no region column does no ip lookup (jobs/pv_uv.sql reads these).
+    #[tokio::test]
+    async fn columns_not_read_are_not_computed() {
+        let columns: Vec<String> = ["event_time", "cms_type", "cms_id", "ip"]
+            .map(String::from)
+            .to_vec();
+        let plan = CleanPlan::new(&columns, &UdfConfig::default())
+            .await
+            .unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.plan.as_ref())
+            .indent(true)
+            .to_string();
+        assert!(!shown.contains("ip_location("), "{shown}");
+    }
+
     /// ip_location runs once per kept row: not once per field read, not before the filter.
     #[tokio::test]
     async fn the_ip_lookup_is_planned_once_after_the_filter() {
